@@ -1,0 +1,98 @@
+"""Render the ledger contract as docs/ledger_contract.md and as the dbt sources file.
+
+Both files are generated (`lending contract-docs`) and a test checks they are up to date,
+so the contract has one definition: lib/contract.py.
+"""
+
+import json
+from pathlib import Path
+
+from .contract import LEDGERS
+
+REPO = Path(__file__).resolve().parents[2]
+MARKDOWN_PATH = REPO / "docs" / "ledger_contract.md"
+SOURCES_PATH = REPO / "dbt" / "models" / "staging" / "core_lending" / "_core_lending__sources.yml"
+
+INTRO = """# Ledger contract
+
+<!-- Generated from dagster_project/lib/contract.py by `lending contract-docs`; edit that file. -->
+
+A lender's core system delivers one folder per business day and one file per
+ledger in it:
+
+    <landing>/<YYYY-MM-DD>/loans.parquet            (or loans.csv)
+    <landing>/<YYYY-MM-DD>/repayment_schedule.parquet
+    <landing>/<YYYY-MM-DD>/repayments.parquet
+    <landing>/<YYYY-MM-DD>/collection_actions.parquet
+    <landing>/<YYYY-MM-DD>/borrower_events.parquet
+    <landing>/<YYYY-MM-DD>/write_offs.parquet
+    <landing>/<YYYY-MM-DD>/_SUCCESS                 (written last: the day is complete)
+
+Every ledger file must be present every day, with a header and no rows when
+nothing happened. CSV and Parquet are both accepted (one of the two per
+ledger and day); CSV is UTF-8 with a header row, comma separated, dates as
+YYYY-MM-DD, decimals with a dot, booleans true/false, an empty field is null.
+
+Rules checked when a day is loaded (a breach stops the load of the whole
+range, names file, row and column, and loads nothing):
+- every column below is present (extra columns are ignored);
+- every value casts to the column's type;
+- required columns are not empty; coded columns hold an allowed value;
+- amounts are not below their minimum (never negative);
+- the business date is not after the landing day (a late payment lands on a
+  later day than its value date; a future-dated one is refused);
+- the key is unique within the day.
+
+Loading a day replaces whatever that day loaded before, so a day can be
+delivered again. A loan or a schedule delivered again on a later day
+replaces the earlier version (the latest landing wins).
+
+Amounts are in the book's currency. Reversals repeat the amounts of the
+payment they undo as positive numbers; `payment_type` says they take it back.
+"""
+
+
+def render_markdown() -> str:
+    parts = [INTRO]
+    for ledger in LEDGERS.values():
+        parts.append(f"\n## {ledger.name}\n\n{ledger.description}\n\n")
+        parts.append(f"Key: {', '.join(ledger.key)}.")
+        if ledger.date_column:
+            parts.append(f" Business date: {ledger.date_column}.")
+        parts.append("\n\n| column | type | required | allowed values / minimum | meaning |\n|---|---|---|---|---|\n")
+        for c in ledger.columns:
+            rule = ", ".join(c.allowed) if c.allowed else (f">= {c.minimum:g}" if c.minimum is not None else "")
+            meaning = c.description + (" Personal data: never published." if c.personal else "")
+            key = " (key)" if c.name in ledger.key else ""
+            parts.append(f"| {c.name}{key} | {c.type} | {'no' if c.nullable else 'yes'} | {rule} | {meaning} |\n")
+    return "".join(parts)
+
+
+def render_sources_yml() -> str:
+    lines = [
+        "# Generated from dagster_project/lib/contract.py by `lending contract-docs`; edit that file.",
+        "version: 2",
+        "",
+        "sources:",
+        "  - name: core_lending",
+        "    description: Daily ledgers of the core lending system, loaded as landed (see docs/ledger_contract.md).",
+        "    schema: raw",
+        "    tables:",
+        "      - name: landed_files",
+        "        description: One row per ledger file loaded, with its landing day and row count.",
+    ]
+    for ledger in LEDGERS.values():
+        lines += [f"      - name: {ledger.name}", f"        description: {json.dumps(ledger.description, ensure_ascii=False)}", "        columns:"]
+        for c in ledger.columns:
+            lines += [f"          - name: {c.name}", f"            description: {json.dumps(c.description, ensure_ascii=False)}",
+                      f"            data_type: {c.type.lower()}"]
+            if c.personal:
+                lines += ["            meta: {personal_data: true}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_contract_docs() -> list[Path]:
+    MARKDOWN_PATH.parent.mkdir(parents=True, exist_ok=True)
+    MARKDOWN_PATH.write_text(render_markdown(), encoding="utf-8")
+    SOURCES_PATH.write_text(render_sources_yml(), encoding="utf-8")
+    return [MARKDOWN_PATH, SOURCES_PATH]

@@ -1,0 +1,41 @@
+{#
+  The as-of window [start, end) a run ages: the vars min_date / max_date
+  (Dagster passes the partition window), clamped to the days that have data:
+  from the first disbursement to the last landed day.
+#}
+{% macro aging_window() %}
+    {% set window = {'start': var('min_date'), 'end': var('max_date'), 'is_empty': false} %}
+    {% if execute %}
+        {% set bounds = run_query(
+            "select"
+            ~ " greatest(cast('" ~ var('min_date') ~ "' as date), (select min(origination_date) from "
+            ~ source('core_lending', 'loans') ~ ")),"
+            ~ " least(cast('" ~ var('max_date') ~ "' as date), cast("
+            ~ dbt.dateadd('day', 1, "(select max(landing_date) from " ~ source('core_lending', 'landed_files') ~ ")")
+            ~ " as date))"
+        ) %}
+        {% set start, end = bounds.rows[0][0], bounds.rows[0][1] %}
+        {% if start is none or end is none or start >= end %}
+            {% do window.update({'is_empty': true}) %}
+        {% else %}
+            {% do window.update({'start': start | string, 'end': end | string}) %}
+        {% endif %}
+    {% endif %}
+    {{ return(window) }}
+{% endmacro %}
+
+{# True when the day before the window is already in this model: the run then carries state forward from it. #}
+{% macro previous_day_is_aged(window) %}
+    {% if not execute or not is_incremental() or window.is_empty %}
+        {{ return(false) }}
+    {% endif %}
+    {% set found = run_query(
+        "select count(*) from " ~ this ~ " where as_of_date = "
+        ~ dbt.dateadd('day', -1, "cast('" ~ window.start ~ "' as date)")
+    ) %}
+    {{ return(found.rows[0][0] > 0) }}
+{% endmacro %}
+
+{% macro date_literal(value) -%}
+    cast('{{ value }}' as date)
+{%- endmacro %}

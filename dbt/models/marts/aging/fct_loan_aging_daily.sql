@@ -1,0 +1,377 @@
+{#
+  Daily aging snapshot (逾期账龄): one row per loan and as-of date.
+
+  A loan's state changes only on event days: disbursement, a payment or
+  reversal, the day after an installment falls due, a write-off. The model
+  builds the state after each event day (running totals), finds the oldest
+  installment the payments have not covered, and spreads each state over
+  the as-of dates until the loan's next event.
+
+  When the day before the window is already aged, the run starts from that
+  day's rows (the "opening" state) and reads only the window's events, so a
+  daily run costs the same on day 30 and on day 365. Otherwise it replays
+  the loans' whole history.
+#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='as_of_date',
+    on_schema_change='fail',
+    tags=['daily'],
+) }}
+
+{% set window = aging_window() %}
+{% set chained = previous_day_is_aged(window) %}
+{% set window_start = date_literal(window.start) %}
+{% set window_end = date_literal(window.end) %}
+{% set tolerance = var('paid_tolerance') %}
+
+with
+
+loans as (
+
+    select * from {{ ref('stg_core_lending__loans') }}
+
+),
+
+schedules as (
+
+    select * from {{ ref('int_repayment_schedules_accumulated') }}
+
+),
+
+repayments as (
+
+    select * from {{ ref('stg_core_lending__repayments') }}
+
+),
+
+write_offs as (
+
+    select * from {{ ref('stg_core_lending__write_offs') }}
+
+),
+
+buckets as (
+
+    select * from {{ ref('delinquency_buckets') }}
+
+),
+
+as_of_dates as (
+
+    select cast(date_day as date) as as_of_date
+    from ({{ dbt.date_spine('day', window_start, window_end) }}) as spine
+    {% if window.is_empty %}where 1 = 0{% endif %}
+
+),
+
+{% if chained %}
+opening_states as (
+
+    select
+        loan_id,
+        {{ window_start }} as event_date,
+        principal_paid_to_date as principal_paid,
+        interest_paid_to_date as interest_paid,
+        penalty_paid_to_date as penalty_paid,
+        recovered_to_date as recovered,
+        principal_due_to_date as principal_due,
+        interest_due_to_date as interest_due,
+        written_off_amount,
+        case when status = 'written_off' then 1 else 0 end as is_write_off,
+        0 as is_status_event,
+        closed_on as opening_closed_on
+    from {{ this }}
+    where as_of_date = {{ dbt.dateadd('day', -1, window_start) }}
+
+),
+
+loans_in_play as (
+
+    select loan_id from opening_states
+    union
+    select loan_id from loans
+    where origination_date >= {{ window_start }} and origination_date < {{ window_end }}
+
+),
+
+{% set events_from = window_start %}
+{% else %}
+loans_in_play as (
+
+    select loan_id from loans
+    where origination_date < {{ window_end }}
+
+),
+
+{% set events_from = "cast('1900-01-01' as date)" %}
+{% endif %}
+
+disbursements as (
+
+    select
+        loan_id,
+        origination_date as event_date,
+        0 as principal_paid,
+        0 as interest_paid,
+        0 as penalty_paid,
+        0 as recovered,
+        0 as principal_due,
+        0 as interest_due,
+        0 as written_off_amount,
+        0 as is_write_off,
+        0 as is_status_event,
+        cast(null as date) as opening_closed_on
+    from loans
+    inner join loans_in_play using (loan_id)
+    where origination_date >= {{ events_from }} and origination_date < {{ window_end }}
+
+),
+
+payments as (
+
+    -- Payments on or after the write-off date are recoveries; they leave the loan written off.
+    select
+        repayments.loan_id,
+        repayments.value_date as event_date,
+        case when write_offs.write_off_date <= repayments.value_date then 0
+            else repayments.signed_principal_paid end as principal_paid,
+        case when write_offs.write_off_date <= repayments.value_date then 0
+            else repayments.signed_interest_paid end as interest_paid,
+        case when write_offs.write_off_date <= repayments.value_date then 0
+            else repayments.signed_penalty_paid end as penalty_paid,
+        case when write_offs.write_off_date <= repayments.value_date then repayments.signed_amount
+            else 0 end as recovered,
+        0 as principal_due,
+        0 as interest_due,
+        0 as written_off_amount,
+        0 as is_write_off,
+        1 as is_status_event,
+        cast(null as date) as opening_closed_on
+    from repayments
+    inner join loans_in_play using (loan_id)
+    left join write_offs on repayments.loan_id = write_offs.loan_id
+    where repayments.value_date >= {{ events_from }} and repayments.value_date < {{ window_end }}
+
+),
+
+installments_falling_due as (
+
+    -- An installment unpaid at the end of its due date is overdue from the next day.
+    select
+        schedules.loan_id,
+        {{ dbt.dateadd('day', 1, 'schedules.due_date') }} as event_date,
+        0 as principal_paid,
+        0 as interest_paid,
+        0 as penalty_paid,
+        0 as recovered,
+        schedules.principal_due,
+        schedules.interest_due,
+        0 as written_off_amount,
+        0 as is_write_off,
+        0 as is_status_event,
+        cast(null as date) as opening_closed_on
+    from schedules
+    inner join loans_in_play using (loan_id)
+    where schedules.due_date >= {{ dbt.dateadd('day', -1, events_from) }}
+      and schedules.due_date < {{ dbt.dateadd('day', -1, window_end) }}
+
+),
+
+write_off_events as (
+
+    select
+        write_offs.loan_id,
+        write_offs.write_off_date as event_date,
+        0 as principal_paid,
+        0 as interest_paid,
+        0 as penalty_paid,
+        0 as recovered,
+        0 as principal_due,
+        0 as interest_due,
+        write_offs.written_off_amount,
+        1 as is_write_off,
+        1 as is_status_event,
+        cast(null as date) as opening_closed_on
+    from write_offs
+    inner join loans_in_play using (loan_id)
+    where write_offs.write_off_date >= {{ events_from }} and write_offs.write_off_date < {{ window_end }}
+
+),
+
+events as (
+
+    {% if chained %}select * from opening_states union all{% endif %}
+    select * from disbursements
+    union all
+    select * from payments
+    union all
+    select * from installments_falling_due
+    union all
+    select * from write_off_events
+
+),
+
+event_days as (
+
+    select
+        loan_id,
+        cast(event_date as date) as event_date,
+        sum(principal_paid) as principal_paid,
+        sum(interest_paid) as interest_paid,
+        sum(penalty_paid) as penalty_paid,
+        sum(recovered) as recovered,
+        sum(principal_due) as principal_due,
+        sum(interest_due) as interest_due,
+        sum(written_off_amount) as written_off_amount,
+        max(is_write_off) as is_write_off,
+        max(is_status_event) as is_status_event,
+        max(opening_closed_on) as opening_closed_on
+    from events
+    group by loan_id, cast(event_date as date)
+
+),
+
+states as (
+
+    -- The loan after each event day: running totals of everything up to that day.
+    {% set history = "partition by loan_id order by event_date rows between unbounded preceding and current row" %}
+    select
+        event_days.loan_id,
+        event_days.event_date,
+        lead(event_days.event_date) over (partition by event_days.loan_id order by event_days.event_date)
+            as next_event_date,
+        sum(event_days.principal_paid) over ({{ history }}) as principal_paid_to_date,
+        sum(event_days.interest_paid) over ({{ history }}) as interest_paid_to_date,
+        sum(event_days.penalty_paid) over ({{ history }}) as penalty_paid_to_date,
+        sum(event_days.recovered) over ({{ history }}) as recovered_to_date,
+        sum(event_days.principal_due) over ({{ history }}) as principal_due_to_date,
+        sum(event_days.interest_due) over ({{ history }}) as interest_due_to_date,
+        sum(event_days.written_off_amount) over ({{ history }}) as written_off_amount,
+        max(event_days.is_write_off) over ({{ history }}) as is_written_off,
+        max(case when event_days.is_status_event = 1 then event_days.event_date end) over ({{ history }})
+            as last_status_event_on,
+        max(event_days.opening_closed_on) over (partition by event_days.loan_id) as opening_closed_on
+    from event_days
+
+),
+
+states_with_status as (
+
+    select
+        states.*,
+        loans.principal_amount,
+        case
+            when states.is_written_off = 1 then 'written_off'
+            when states.principal_paid_to_date >= loans.principal_amount - {{ tolerance }} then 'paid_off'
+            else 'active'
+        end as status
+    from states
+    inner join loans using (loan_id)
+
+),
+
+oldest_unpaid as (
+
+    -- Payments settle the oldest amount due first: the first installment whose running total
+    -- due exceeds everything paid is the oldest not fully paid.
+    select
+        states_with_status.loan_id,
+        states_with_status.event_date,
+        schedules.due_date as oldest_unpaid_due_date
+    from states_with_status
+    inner join schedules
+        on states_with_status.loan_id = schedules.loan_id
+        and schedules.amount_due_before
+            <= states_with_status.principal_paid_to_date + states_with_status.interest_paid_to_date + {{ tolerance }}
+        and schedules.amount_due_through
+            > states_with_status.principal_paid_to_date + states_with_status.interest_paid_to_date + {{ tolerance }}
+    where states_with_status.status = 'active'
+
+),
+
+daily as (
+
+    select
+        states_with_status.*,
+        oldest_unpaid.oldest_unpaid_due_date,
+        as_of_dates.as_of_date,
+        case
+            when states_with_status.status <> 'active'
+                then coalesce(states_with_status.opening_closed_on, states_with_status.last_status_event_on)
+        end as closed_on
+    from states_with_status
+    inner join as_of_dates
+        on as_of_dates.as_of_date >= states_with_status.event_date
+        and as_of_dates.as_of_date < coalesce(states_with_status.next_event_date, {{ window_end }})
+    left join oldest_unpaid
+        on states_with_status.loan_id = oldest_unpaid.loan_id
+        and states_with_status.event_date = oldest_unpaid.event_date
+
+),
+
+aged as (
+
+    select
+        daily.*,
+        case
+            when daily.status <> 'active' then null
+            when daily.oldest_unpaid_due_date < daily.as_of_date
+                then {{ dbt.datediff('daily.oldest_unpaid_due_date', 'daily.as_of_date', 'day') }}
+            else 0
+        end as days_past_due
+    from daily
+    -- A closed loan stays in the snapshot until the end of the month it closed in, so that
+    -- month-end tables see it leave.
+    where daily.status = 'active'
+       or {{ dbt.date_trunc('month', 'daily.as_of_date') }} <= {{ dbt.date_trunc('month', 'daily.closed_on') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        aged.loan_id,
+        loans.borrower_id,
+        aged.as_of_date,
+
+        -- attributes
+        loans.asset_class,
+        aged.status,
+        buckets.bucket,
+        aged.days_past_due,
+
+        -- amounts
+        aged.principal_amount,
+        case when aged.status = 'active'
+            then aged.principal_amount - aged.principal_paid_to_date else 0 end as outstanding_principal,
+        case when aged.status = 'active'
+            then greatest(aged.principal_due_to_date - aged.principal_paid_to_date, 0) else 0 end
+            as overdue_principal,
+        case when aged.status = 'active'
+            then greatest(aged.interest_due_to_date - aged.interest_paid_to_date, 0) else 0 end
+            as overdue_interest,
+        aged.principal_due_to_date,
+        aged.interest_due_to_date,
+        aged.principal_paid_to_date,
+        aged.interest_paid_to_date,
+        aged.penalty_paid_to_date,
+        aged.written_off_amount,
+        aged.recovered_to_date,
+
+        -- dates
+        aged.oldest_unpaid_due_date,
+        loans.origination_date,
+        aged.closed_on
+
+    from aged
+    inner join loans using (loan_id)
+    left join buckets
+        on aged.days_past_due >= buckets.min_days_past_due
+        and (aged.days_past_due <= buckets.max_days_past_due or buckets.max_days_past_due is null)
+
+)
+
+select * from final
