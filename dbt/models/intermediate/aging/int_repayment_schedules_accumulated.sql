@@ -9,6 +9,7 @@
     tags=['daily'],
 ) }}
 
+-- depends_on: {{ source('core_lending', 'landed_files') }}
 {% set window = aging_window() %}
 
 with

@@ -20,6 +20,7 @@
     tags=['daily'],
 ) }}
 
+-- depends_on: {{ source('core_lending', 'landed_files') }}
 {% set window = aging_window() %}
 {% set chained = previous_day_is_aged(window) %}
 {% set window_start = date_literal(window.start) %}

@@ -1,0 +1,32 @@
+import datetime as dt
+
+import dagster as dg
+import duckdb
+
+from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
+from dagster_project.lib.contract import LEDGERS
+from dagster_project.lib.loader import load_days
+from dagster_project.lib.settings import landing_path, warehouse_path
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["core_lending", name], description=ledger.description, group_name="ingest", kinds={"duckdb"})
+        for name, ledger in LEDGERS.items()
+    ]
+    + [dg.AssetSpec(["core_lending", "landed_files"], description="One row per ledger file loaded.",
+                    group_name="ingest", kinds={"duckdb"})],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    name="load_landed_ledgers",
+)
+def load_landed_ledgers(context: dg.AssetExecutionContext):
+    """Load the partition window's landing folders into raw.<ledger>, all ledgers in one transaction."""
+    window = context.partition_time_window
+    days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
+    context.log.info(f"Loading {len(days)} day(s) {days[0]} .. {days[-1]} from {landing_path()}")
+    with duckdb.connect(str(warehouse_path())) as con:
+        counts = load_days(con, landing_path(), days)
+    for name, rows in counts.items():
+        yield dg.MaterializeResult(asset_key=["core_lending", name], metadata={"rows_loaded": rows})
+    yield dg.MaterializeResult(asset_key=["core_lending", "landed_files"], metadata={"days_loaded": len(days)})
