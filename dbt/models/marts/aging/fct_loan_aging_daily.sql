@@ -336,36 +336,34 @@ final as (
         -- ids
         aged.loan_id,
         loans.borrower_id,
-        aged.as_of_date,
+        cast(aged.as_of_date as date) as as_of_date,
 
         -- attributes
         loans.asset_class,
         aged.status,
         buckets.bucket,
-        aged.days_past_due,
+        cast(aged.days_past_due as integer) as days_past_due,
 
         -- amounts
-        aged.principal_amount,
-        case when aged.status = 'active'
-            then aged.principal_amount - aged.principal_paid_to_date else 0 end as outstanding_principal,
-        case when aged.status = 'active'
-            then greatest(aged.principal_due_to_date - aged.principal_paid_to_date, 0) else 0 end
+        {{ money('aged.principal_amount') }} as principal_amount,
+        {{ money("case when aged.status = 'active' then aged.principal_amount - aged.principal_paid_to_date else 0 end") }}
+            as outstanding_principal,
+        {{ money("case when aged.status = 'active' then greatest(aged.principal_due_to_date - aged.principal_paid_to_date, 0) else 0 end") }}
             as overdue_principal,
-        case when aged.status = 'active'
-            then greatest(aged.interest_due_to_date - aged.interest_paid_to_date, 0) else 0 end
+        {{ money("case when aged.status = 'active' then greatest(aged.interest_due_to_date - aged.interest_paid_to_date, 0) else 0 end") }}
             as overdue_interest,
-        aged.principal_due_to_date,
-        aged.interest_due_to_date,
-        aged.principal_paid_to_date,
-        aged.interest_paid_to_date,
-        aged.penalty_paid_to_date,
-        aged.written_off_amount,
-        aged.recovered_to_date,
+        {{ money('aged.principal_due_to_date') }} as principal_due_to_date,
+        {{ money('aged.interest_due_to_date') }} as interest_due_to_date,
+        {{ money('aged.principal_paid_to_date') }} as principal_paid_to_date,
+        {{ money('aged.interest_paid_to_date') }} as interest_paid_to_date,
+        {{ money('aged.penalty_paid_to_date') }} as penalty_paid_to_date,
+        {{ money('aged.written_off_amount') }} as written_off_amount,
+        {{ money('aged.recovered_to_date') }} as recovered_to_date,
 
         -- dates
-        aged.oldest_unpaid_due_date,
+        cast(aged.oldest_unpaid_due_date as date) as oldest_unpaid_due_date,
         loans.origination_date,
-        aged.closed_on
+        cast(aged.closed_on as date) as closed_on
 
     from aged
     inner join loans using (loan_id)

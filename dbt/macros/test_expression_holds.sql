@@ -1,0 +1,6 @@
+{# Every row satisfies the boolean expression; the failing rows are returned. #}
+{% test expression_holds(model, expression) %}
+select *
+from {{ model }}
+where coalesce(({{ expression }}), false) = false
+{% endtest %}
