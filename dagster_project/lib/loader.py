@@ -8,6 +8,7 @@ the same rows; a bad file leaves the warehouse as it was.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,10 @@ def raw_table_ddl(ledger: Ledger) -> str:
 def _read_csv(path: Path, ledger: Ledger) -> pa.Table:
     """Every column as text, so that the checks (not the reader) say what is wrong and where."""
     try:
-        header = pa_csv.read_csv(path, read_options=pa_csv.ReadOptions(skip_rows_after_names=10**12)).column_names
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise LedgerError([Problem(str(path), None, None, f"unreadable CSV: {exc}")]) from None
+        with open(path, newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f))
+    except (StopIteration, UnicodeDecodeError, csv.Error, OSError) as exc:
+        raise LedgerError([Problem(str(path), None, None, f"unreadable CSV, no header: {exc!r}")]) from None
     _check_columns(path, header, ledger)
     try:
         table = pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(
@@ -115,7 +117,7 @@ def _stage(con: duckdb.DuckDBPyConnection, ledger: Ledger, files: list[Path]) ->
     csv_tables = []
     for path in (p for p in files if p.suffix == ".csv"):
         csv_table = _read_csv(path, ledger)
-        csv_tables.append(csv_table.append_column("_source_file", pa.array([str(path)] * csv_table.num_rows)))
+        csv_tables.append(csv_table.append_column("_source_file", pa.array([str(path)] * csv_table.num_rows, pa.string())))
     if csv_tables:
         con.register("csv_rows", pa.concat_tables(csv_tables))
         selects.append(f"select {cols}, _source_file, _source_row from csv_rows")

@@ -148,7 +148,7 @@ payments as (
         0 as interest_due,
         0 as written_off_amount,
         0 as is_write_off,
-        1 as is_status_event,
+        case when write_offs.write_off_date <= repayments.value_date then 0 else 1 end as is_status_event,
         cast(null as date) as opening_closed_on
     from repayments
     inner join loans_in_play using (loan_id)
@@ -300,7 +300,7 @@ daily as (
         as_of_dates.as_of_date,
         case
             when states_with_status.status <> 'active'
-                then coalesce(states_with_status.opening_closed_on, states_with_status.last_status_event_on)
+                then coalesce(states_with_status.last_status_event_on, states_with_status.opening_closed_on)
         end as closed_on
     from states_with_status
     inner join as_of_dates

@@ -1,0 +1,137 @@
+"""Days past due and bucket on hand-built ledgers, each loan one hard case, through the whole pipeline.
+
+Every loan has installments of 90 principal + 10 interest. Expected values are worked out by hand
+from the domain definitions (DPD counts from the due date of the oldest installment not fully paid).
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dagster_project.cli import run_pipeline
+from tests.conftest import query, warehouse_at
+from tests.landing import write_book
+
+D = dt.date.fromisoformat
+FIRST, LAST = D("2024-01-01"), D("2024-04-30")
+
+
+def loan(loan_id, origination, due_dates, principal=None):
+    principal = principal or 90 * len(due_dates)
+    rows = [("loans", {
+        "loan_id": loan_id, "borrower_id": "B" + loan_id, "borrower_name": None, "borrower_phone": None,
+        "borrower_id_number": None, "asset_class": "consumer", "principal_amount": principal,
+        "interest_rate": "0.1", "origination_date": D(origination), "maturity_date": D(due_dates[-1]),
+        "term_months": len(due_dates), "repayment_frequency": "monthly", "branch_id": "BR1",
+        "guarantor_id": None, "collateral_type": "none", "collateral_value": None, "monthly_income": None,
+    })]
+    rows += [("repayment_schedule", {"loan_id": loan_id, "installment_number": i, "due_date": D(due),
+                                     "principal_due": "90.00", "interest_due": "10.00"})
+             for i, due in enumerate(due_dates, start=1)]
+    return rows
+
+
+def pay(payment_id, loan_id, day, principal, interest, kind="payment", reverses=None):
+    return ("repayments", {
+        "payment_id": payment_id, "loan_id": loan_id, "value_date": D(day), "payment_type": kind,
+        "reverses_payment_id": reverses, "amount": principal + interest, "principal_paid": principal,
+        "interest_paid": interest, "penalty_paid": 0, "channel": "app"})
+
+
+MONTHLY = ["2024-02-10", "2024-03-10", "2024-04-10"]
+BOOK = [
+    # partial payment on the due date: 40 of the first installment stays unpaid
+    *loan("PARTIAL", "2024-01-10", MONTHLY), pay("A1", "PARTIAL", "2024-02-10", 50, 10),
+    # paid in full on the due date
+    *loan("ONTIME", "2024-01-10", MONTHLY), pay("B1", "ONTIME", "2024-02-10", 90, 10),
+    # early: two installments paid before they fall due, then nothing
+    *loan("EARLY", "2024-01-10", MONTHLY), pay("C1", "EARLY", "2024-02-05", 90, 10),
+    pay("C2", "EARLY", "2024-02-20", 90, 10),
+    # prepayment in full after the first installment
+    *loan("PREPAID", "2024-01-10", MONTHLY), pay("D1", "PREPAID", "2024-02-10", 90, 10),
+    pay("D2", "PREPAID", "2024-02-20", 180, 0),
+    # a payment reversed five days later, paid again three days after that
+    *loan("REVERSED", "2024-01-10", MONTHLY), pay("E1", "REVERSED", "2024-02-10", 90, 10),
+    pay("E2", "REVERSED", "2024-02-15", 90, 10, kind="reversal", reverses="E1"),
+    pay("E3", "REVERSED", "2024-02-18", 90, 10),
+    # never pays, written off on 20 March, 50 recovered on 25 March
+    *loan("WRITTEN", "2024-01-10", MONTHLY),
+    ("write_offs", {"loan_id": "WRITTEN", "write_off_date": D("2024-03-20"), "written_off_amount": "270.00"}),
+    pay("F1", "WRITTEN", "2024-03-25", 50, 0),
+    # installments at month ends: 29 February (leap day), 31 March, 30 April; never pays
+    *loan("MONTHEND", "2024-01-31", ["2024-02-29", "2024-03-31", "2024-04-30"]),
+]
+
+# (loan, as-of date) -> (status, days past due, bucket, overdue principal, overdue interest)
+EXPECTED = {
+    ("PARTIAL", "2024-02-10"): ("active", 0, "M0", 0, 0),  # due today is not overdue
+    ("PARTIAL", "2024-02-11"): ("active", 1, "M1", 40, 0),
+    ("PARTIAL", "2024-02-29"): ("active", 19, "M1", 40, 0),  # leap day
+    ("PARTIAL", "2024-03-11"): ("active", 30, "M1", 130, 10),
+    ("PARTIAL", "2024-03-12"): ("active", 31, "M2", 130, 10),
+    ("ONTIME", "2024-02-10"): ("active", 0, "M0", 0, 0),
+    ("ONTIME", "2024-02-11"): ("active", 0, "M0", 0, 0),
+    ("ONTIME", "2024-03-11"): ("active", 1, "M1", 90, 10),
+    ("EARLY", "2024-03-31"): ("active", 0, "M0", 0, 0),
+    ("EARLY", "2024-04-10"): ("active", 0, "M0", 0, 0),
+    ("EARLY", "2024-04-11"): ("active", 1, "M1", 90, 10),
+    ("PREPAID", "2024-02-19"): ("active", 0, "M0", 0, 0),
+    ("PREPAID", "2024-02-20"): ("paid_off", None, None, 0, 0),
+    ("PREPAID", "2024-02-29"): ("paid_off", None, None, 0, 0),
+    ("REVERSED", "2024-02-14"): ("active", 0, "M0", 0, 0),
+    ("REVERSED", "2024-02-15"): ("active", 5, "M1", 90, 10),
+    ("REVERSED", "2024-02-17"): ("active", 7, "M1", 90, 10),
+    ("REVERSED", "2024-02-18"): ("active", 0, "M0", 0, 0),
+    ("WRITTEN", "2024-03-19"): ("active", 38, "M2", 180, 20),  # two installments overdue
+    ("WRITTEN", "2024-03-20"): ("written_off", None, None, 0, 0),
+    ("WRITTEN", "2024-03-31"): ("written_off", None, None, 0, 0),
+    ("MONTHEND", "2024-02-29"): ("active", 0, "M0", 0, 0),
+    ("MONTHEND", "2024-03-01"): ("active", 1, "M1", 90, 10),
+    ("MONTHEND", "2024-03-31"): ("active", 31, "M2", 90, 10),  # 31 March due today: not yet overdue
+    ("MONTHEND", "2024-04-01"): ("active", 32, "M2", 180, 20),
+    ("MONTHEND", "2024-04-30"): ("active", 61, "M3", 180, 20),
+}
+
+
+@pytest.fixture(scope="module")
+def aged(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hard_cases")
+    with warehouse_at(folder):
+        write_book(folder / "landing", FIRST, LAST, BOOK)
+        run_pipeline(FIRST, LAST)
+    return folder
+
+
+@pytest.mark.parametrize("loan_id, as_of", sorted(EXPECTED))
+def test_days_past_due_and_bucket(aged, loan_id, as_of):
+    rows = query(aged, "select status, days_past_due, bucket, overdue_principal, overdue_interest "
+                       "from marts.fct_loan_aging_daily where loan_id = ? and as_of_date = ?", [loan_id, D(as_of)])
+    status, dpd, bucket, overdue_principal, overdue_interest = EXPECTED[(loan_id, as_of)]
+    assert rows == [(status, dpd, bucket, Decimal(overdue_principal), Decimal(overdue_interest))]
+
+
+def test_closed_loans_leave_after_their_closing_month(aged):
+    days = query(aged, "select loan_id, max(as_of_date), max(closed_on) from marts.fct_loan_aging_daily "
+                       "where loan_id in ('PREPAID', 'WRITTEN') group by loan_id order by loan_id")
+    assert days == [("PREPAID", D("2024-02-29"), D("2024-02-20")), ("WRITTEN", D("2024-03-31"), D("2024-03-20"))]
+
+
+def test_payment_after_write_off_is_a_recovery(aged):
+    rows = query(aged, "select as_of_date, status, outstanding_principal, written_off_amount, recovered_to_date "
+                       "from marts.fct_loan_aging_daily where loan_id = 'WRITTEN' and as_of_date in "
+                       "('2024-03-24', '2024-03-25') order by as_of_date")
+    assert rows == [
+        (D("2024-03-24"), "written_off", 0, Decimal("270.00"), 0),
+        (D("2024-03-25"), "written_off", 0, Decimal("270.00"), Decimal("50.00")),
+    ]
+
+
+def test_month_end_table_holds_the_last_day_of_each_month(aged):
+    rows = query(aged, "select as_of_date, bucket, days_past_due from marts.fct_loan_aging_monthly "
+                       "where loan_id = 'MONTHEND' order by as_of_date")
+    assert rows == [(D("2024-01-31"), "M0", 0), (D("2024-02-29"), "M0", 0), (D("2024-03-31"), "M2", 31),
+                    (D("2024-04-30"), "M3", 61)]
+    prepaid = query(aged, "select as_of_date, status from marts.fct_loan_aging_monthly where loan_id = 'PREPAID' "
+                          "order by as_of_date")
+    assert prepaid == [(D("2024-01-31"), "active"), (D("2024-02-29"), "paid_off")]
