@@ -21,16 +21,24 @@ def prepare_dbt() -> None:
 
 
 def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None) -> None:
-    """Seeds and views, then one run that loads and ages every day of [first_day, last_day]."""
+    """Seeds, then one run that loads and ages every day of [first_day, last_day]."""
     import dagster as dg
 
     from dagster_project import definitions
 
-    defs = definitions.defs()
     instance = instance or dg.DagsterInstance.ephemeral()
-    defs.resolve_job_def("dbt_models_job").execute_in_process(instance=instance)
-    defs.resolve_job_def("daily_ledgers_job").execute_in_process(
-        instance=instance,
+    definitions.defs().resolve_job_def("dbt_models_job").execute_in_process(instance=instance)
+    run_days(first_day, last_day, instance)
+
+
+def run_days(first_day: dt.date, last_day: dt.date, instance=None):
+    """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill)."""
+    import dagster as dg
+
+    from dagster_project import definitions
+
+    return definitions.defs().resolve_job_def("daily_ledgers_job").execute_in_process(
+        instance=instance or dg.DagsterInstance.ephemeral(),
         tags={
             "dagster/asset_partition_range_start": first_day.isoformat(),
             "dagster/asset_partition_range_end": last_day.isoformat(),

@@ -84,7 +84,7 @@ def _read_csv(path: Path, ledger: Ledger) -> pa.Table:
     _check_columns(path, header, ledger)
     try:
         table = pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in header}, strings_can_be_null=True,
+            column_types={name: pa.string() for name in header}, strings_can_be_null=True, null_values=[""],
             include_columns=ledger.column_names))
     except (pa.ArrowInvalid, OSError) as exc:
         raise LedgerError([Problem(str(path), None, None, f"unreadable CSV: {exc}")]) from None
@@ -170,7 +170,7 @@ def _validate(con: duckdb.DuckDBPyConnection, ledger: Ledger, table: str) -> lis
             f"join {table} s using (_source_file, _source_row) where f.bad_{i} "
             f"order by f._source_file, f._source_row limit 5").fetchall()
         for file, row, value in first:
-            problems.append(Problem(file, row, column, f"value {value!r} {message}"))
+            problems.append(Problem(file, row, column, message if value is None else f"value {value!r} {message}"))
         if count > len(first):
             problems.append(Problem(first[0][0], None, column, f"{count - len(first)} more row(s) where it {message}"))
     con.execute(f"drop table {table}_flags")
