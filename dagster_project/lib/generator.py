@@ -63,6 +63,7 @@ class BookConfig:
     write_off_dpd: int = 180  # loans past this many days can be written off
     file_format: str = "parquet"  # or "csv"
     n_collectors: int = 24
+    origination_months: int | None = None  # loans disburse over this many first months; default all but the last
 
 
 def transition_matrix(cfg: BookConfig) -> np.ndarray:
@@ -157,8 +158,9 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
     # --- loans -----------------------------------------------------------------------------
     shares = np.array([p[0] for p in ASSET_PROFILES.values()])
     asset = rng.choice(len(ASSET_CLASSES), size=n, p=shares / shares.sum())
-    last_origination_month = max(1, cfg.months - 1)  # a loan's first installment falls due inside the window
-    orig_month = month0 + rng.integers(0, last_origination_month, size=n)
+    # by default a loan's first installment falls due inside the window
+    origination_months = cfg.origination_months or max(1, cfg.months - 1)
+    orig_month = month0 + rng.integers(0, origination_months, size=n)
     orig_day = rng.integers(1, _days_in_month(orig_month) + 1)
     orig_date = _month_days(orig_month, orig_day)
     order = np.argsort(orig_date, kind="stable")  # loan ids in disbursement order

@@ -1,0 +1,161 @@
+"""Benchmark: ingest + aging for one more day, a 12-month backfill, and bare DuckDB SQL for the same day.
+
+    .venv/bin/python bench/benchmark.py --loans 100000 [--loans 1000000] [--work /tmp/lending-bench]
+
+For each book size it generates a 13-month book whose loans are all disbursed in the first
+month (so the book has the same size on day 30 and on day 365), then measures, each step in
+a child process so that its peak memory is its own:
+
+  backfill   one Dagster run loading and aging days 1..365 into an empty warehouse;
+  day 366    one more day after 365 days of history (ingest + age, one Dagster run);
+  day 30     one more day after 29 days of history, in a second warehouse;
+  bare SQL   the compiled SQL of fct_loan_aging_daily for the same day, run by DuckDB
+             alone on the same tables (no Dagster, no dbt, no ingest), into a temp table.
+
+Peak memory is the largest resident set of the step's processes (Python with Dagster, or the
+dbt subprocess where DuckDB does the work). Results go to bench/results/<loans>.json and are
+printed as a Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+START = dt.date(2025, 1, 1)
+
+
+def child(step: str, work: Path, *args: str) -> dict:
+    """Run one step in a fresh process; return its wall time and the peak RSS of it and its children."""
+    env = {**os.environ, "LENDING_WAREHOUSE": str(work / "warehouse.duckdb"), "LENDING_LANDING": str(work / "landing"),
+           "DAGSTER_HOME": str(REPO / "dagster_home"), "GX_ANALYTICS_ENABLED": "false"}
+    out = subprocess.run([PYTHON, __file__, "--step", step, *args], env=env, check=True, capture_output=True,
+                         text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def step(name: str, first: dt.date, last: dt.date) -> dict:
+    """Executed in the child process."""
+    sys.path.insert(0, str(REPO))
+    import duckdb
+
+    from dagster_project.cli import run_days, run_pipeline
+    from dagster_project.lib.settings import warehouse_path
+
+    started = time.monotonic()
+    if name == "seeds_and_days":
+        run_pipeline(first, last)
+    elif name == "days":
+        run_days(first, last)
+    elif name == "bare_sql":
+        sql = compiled_aging_sql(first, last)
+        started = time.monotonic()
+        with duckdb.connect(str(warehouse_path())) as con:
+            con.execute("set memory_limit = '6GB'; set preserve_insertion_order = false")
+            con.execute(f"create temp table aged as {sql}")
+            rows = con.execute("select count(*) from aged").fetchone()[0]
+        return {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(peak_rss_mb()), "rows": rows}
+    seconds = time.monotonic() - started
+    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+        rows = con.execute("select count(*) from marts.fct_loan_aging_daily where as_of_date between ? and ?",
+                           [first, last]).fetchone()[0]
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_rss_mb()), "rows": rows}
+
+
+def compiled_aging_sql(first: dt.date, last: dt.date) -> str:
+    """fct_loan_aging_daily's SQL for the window, compiled by dbt against the current warehouse."""
+    dbt = Path(PYTHON).parent / "dbt"
+    dbt_vars = json.dumps({"min_date": first.isoformat(), "max_date": (last + dt.timedelta(days=1)).isoformat()})
+    subprocess.run([str(dbt), "compile", "--quiet", "--select", "fct_loan_aging_daily", "--vars", dbt_vars,
+                    "--project-dir", str(REPO / "dbt"), "--profiles-dir", str(REPO / "dbt"),
+                    "--target-path", "target-bench"], check=True, env=os.environ)
+    path = REPO / "dbt" / "target-bench" / "compiled" / "lending" / "models" / "marts" / "aging"
+    return (path / "fct_loan_aging_daily.sql").read_text()
+
+
+def bench(loans: int, work: Path) -> dict:
+    from dagster_project.lib.generator import BookConfig, generate_book
+
+    work.mkdir(parents=True, exist_ok=True)
+    landing = work / "landing"
+    if not (landing / "_truth" / "summary.json").exists():
+        t0 = time.monotonic()
+        generate_book(BookConfig(n_loans=loans, months=13, start=START.isoformat(), origination_months=1), landing)
+        print(f"generated {loans:,} loans in {time.monotonic() - t0:.0f}s", file=sys.stderr)
+    day = lambda n: START + dt.timedelta(days=n - 1)  # noqa: E731 - day n of the book, 1-based
+    results = {"loans": loans}
+    full, early = work / "full", work / "early"
+    for folder in (full, early):
+        folder.mkdir(exist_ok=True)
+        (folder / "warehouse.duckdb").unlink(missing_ok=True)
+        (folder / "landing").unlink(missing_ok=True)
+        (folder / "landing").symlink_to(landing)
+
+    print(f"[{loans:,}] backfill of days 1..365 ...", file=sys.stderr, flush=True)
+    results["backfill_365_days"] = child("seeds_and_days", full, str(day(1)), str(day(365)))
+    print(f"[{loans:,}] day 366 ...", file=sys.stderr, flush=True)
+    results["day_366"] = child("days", full, str(day(366)), str(day(366)))
+    results["day_366_bare_sql"] = child("bare_sql", full, str(day(366)), str(day(366)))
+    results["warehouse_mb_after_366_days"] = round((full / "warehouse.duckdb").stat().st_size / 2**20)
+
+    print(f"[{loans:,}] day 30 ...", file=sys.stderr, flush=True)
+    child("seeds_and_days", early, str(day(1)), str(day(29)))
+    results["day_30"] = child("days", early, str(day(30)), str(day(30)))
+    results["day_30_bare_sql"] = child("bare_sql", early, str(day(30)), str(day(30)))
+
+    results["day_366_over_bare_sql"] = round(results["day_366"]["seconds"] / results["day_366_bare_sql"]["seconds"], 2)
+    results["day_366_over_day_30"] = round(results["day_366"]["seconds"] / results["day_30"]["seconds"], 2)
+    (REPO / "bench" / "results").mkdir(exist_ok=True)
+    (REPO / "bench" / "results" / f"{loans}.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+def markdown(all_results: list[dict]) -> str:
+    lines = ["| loans | step | wall time (s) | peak memory (MB) | loan-days written |", "|---|---|---|---|---|"]
+    for r in all_results:
+        for key, label in (("backfill_365_days", "backfill 12 months (days 1-365), one run"),
+                           ("day_366", "one more day: ingest + age day 366"),
+                           ("day_366_bare_sql", "bare DuckDB SQL, day 366"),
+                           ("day_30", "one more day: ingest + age day 30"),
+                           ("day_30_bare_sql", "bare DuckDB SQL, day 30")):
+            m = r[key]
+            lines.append(f"| {r['loans']:,} | {label} | {m['seconds']} | {m['peak_rss_mb']:,} | {m['rows']:,} |")
+        lines.append(f"| {r['loans']:,} | day 366 / bare SQL; day 366 / day 30; warehouse size | "
+                     f"{r['day_366_over_bare_sql']}x; {r['day_366_over_day_30']}x; {r['warehouse_mb_after_366_days']:,} MB"
+                     " | | |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loans", type=int, action="append", help="book size; repeat for several")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/lending-bench"))
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("first", nargs="?", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
+    parser.add_argument("last", nargs="?", type=dt.date.fromisoformat, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        print(json.dumps(step(args.step, args.first, args.last)))
+        return
+    sys.path.insert(0, str(REPO))
+    results = [bench(loans, args.work / str(loans)) for loans in (args.loans or [100_000])]
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()

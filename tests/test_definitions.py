@@ -1,0 +1,30 @@
+import dagster as dg
+
+from dagster_project import definitions
+from dagster_project.defs.partitions import WAREHOUSE_POOL
+
+
+def test_definitions_load_with_the_expected_assets_jobs_and_checks():
+    defs = definitions.defs()
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {
+        "core_lending/loans", "core_lending/repayment_schedule", "core_lending/repayments",
+        "core_lending/collection_actions", "core_lending/borrower_events", "core_lending/write_offs",
+        "core_lending/landed_files", "config/delinquency_buckets", "staging/stg_core_lending__repayments",
+        "intermediate/int_repayment_schedules_accumulated", "marts/fct_loan_aging_daily",
+        "marts/fct_loan_aging_monthly",
+    } <= keys
+    checks = {key.name for key in graph.asset_check_keys}
+    assert {"aging_active_loans_have_a_bucket", "aging_overdue_iff_days_past_due",
+            "bucket_edges_are_contiguous_delinquency_buckets_"} <= checks
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {"daily_ledgers_job", "dbt_models_job"}
+
+
+def test_daily_assets_are_partitioned_single_run_backfills_in_the_warehouse_pool():
+    defs = definitions.defs()
+    for name in ("load_landed_ledgers", "dbt_daily_models"):
+        assets = next(a for a in defs.resolve_asset_graph().assets_defs if a.node_def.name == name)
+        assert isinstance(assets.partitions_def, dg.DailyPartitionsDefinition)
+        assert assets.backfill_policy == dg.BackfillPolicy.single_run()
+        assert assets.node_def.pool == WAREHOUSE_POOL
