@@ -54,19 +54,17 @@ def step(name: str, first: dt.date, last: dt.date) -> dict:
     sys.path.insert(0, str(REPO))
     import duckdb
 
-    from dagster_project.cli import run_days, run_pipeline
+    from dagster_project.cli import run_pipeline
     from dagster_project.lib.settings import warehouse_path
 
     started = time.monotonic()
-    if name == "seeds_and_days":
+    if name == "days":
         run_pipeline(first, last)
-    elif name == "days":
-        run_days(first, last)
     elif name == "bare_sql":
         sql = compiled_aging_sql(first, last)
         started = time.monotonic()
         with duckdb.connect(str(warehouse_path())) as con:
-            con.execute("set memory_limit = '6GB'; set preserve_insertion_order = false")
+            con.execute("set memory_limit = '3GB'; set preserve_insertion_order = false")
             con.execute(f"create temp table aged as {sql}")
             rows = con.execute("select count(*) from aged").fetchone()[0]
         return {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(peak_rss_mb()), "rows": rows}
@@ -107,14 +105,14 @@ def bench(loans: int, work: Path) -> dict:
         (folder / "landing").symlink_to(landing)
 
     print(f"[{loans:,}] backfill of days 1..365 ...", file=sys.stderr, flush=True)
-    results["backfill_365_days"] = child("seeds_and_days", full, str(day(1)), str(day(365)))
+    results["backfill_365_days"] = child("days", full, str(day(1)), str(day(365)))
     print(f"[{loans:,}] day 366 ...", file=sys.stderr, flush=True)
     results["day_366"] = child("days", full, str(day(366)), str(day(366)))
     results["day_366_bare_sql"] = child("bare_sql", full, str(day(366)), str(day(366)))
     results["warehouse_mb_after_366_days"] = round((full / "warehouse.duckdb").stat().st_size / 2**20)
 
     print(f"[{loans:,}] day 30 ...", file=sys.stderr, flush=True)
-    child("seeds_and_days", early, str(day(1)), str(day(29)))
+    child("days", early, str(day(1)), str(day(29)))
     results["day_30"] = child("days", early, str(day(30)), str(day(30)))
     results["day_30_bare_sql"] = child("bare_sql", early, str(day(30)), str(day(30)))
 

@@ -20,18 +20,7 @@ def prepare_dbt() -> None:
                    check=True)
 
 
-def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None) -> None:
-    """Seeds, then one run that loads and ages every day of [first_day, last_day]."""
-    import dagster as dg
-
-    from dagster_project import definitions
-
-    instance = instance or dg.DagsterInstance.ephemeral()
-    definitions.defs().resolve_job_def("dbt_models_job").execute_in_process(instance=instance)
-    run_days(first_day, last_day, instance)
-
-
-def run_days(first_day: dt.date, last_day: dt.date, instance=None):
+def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None):
     """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill)."""
     import dagster as dg
 

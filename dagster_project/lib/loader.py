@@ -131,8 +131,8 @@ def _stage(con: duckdb.DuckDBPyConnection, ledger: Ledger, files: list[Path]) ->
     return table
 
 
-def _checks(ledger: Ledger) -> list[tuple[str | None, str, str]]:
-    """(column, SQL condition that marks a bad row, message) for every rule of the contract."""
+def _checks(ledger: Ledger) -> list[tuple[str, str, str]]:
+    """(column, SQL condition that marks a bad row, message) for every row rule of the contract."""
     checks = []
     for c in ledger.columns:
         typed = f"try_cast({c.name} as {c.type})"
@@ -148,32 +148,36 @@ def _checks(ledger: Ledger) -> list[tuple[str | None, str, str]]:
     if ledger.date_column:
         checks.append((ledger.date_column, f"try_cast({ledger.date_column} as date) > _landing_date",
                        "lies after the landing day"))
-    key = ", ".join(ledger.key)
-    checks.append((key, f"count(*) over (partition by _landing_date, {key}) > 1",
-                   f"duplicate key ({key}) on the same day"))
     return checks
 
 
 def _validate(con: duckdb.DuckDBPyConnection, ledger: Ledger, table: str) -> list[Problem]:
     checks = _checks(ledger)
-    flags = ", ".join(f"({cond}) as bad_{i}" for i, (_, cond, _) in enumerate(checks))
-    con.execute(f"create or replace temp table {table}_flags as select _source_file, _source_row, {flags} from {table}")
     counts = con.execute(
-        "select " + ", ".join(f"count(*) filter (where bad_{i})" for i in range(len(checks))) + f" from {table}_flags"
+        "select " + ", ".join(f"count(*) filter (where {condition})" for _, condition, _ in checks) + f" from {table}"
     ).fetchone()
     problems = []
-    for i, ((column, _, message), count) in enumerate(zip(checks, counts)):
-        if not count:
-            continue
-        first = con.execute(
-            f"select f._source_file, f._source_row, cast(s.{column.split(',')[0]} as varchar) from {table}_flags f "
-            f"join {table} s using (_source_file, _source_row) where f.bad_{i} "
-            f"order by f._source_file, f._source_row limit 5").fetchall()
-        for file, row, value in first:
-            problems.append(Problem(file, row, column, message if value is None else f"value {value!r} {message}"))
-        if count > len(first):
-            problems.append(Problem(first[0][0], None, column, f"{count - len(first)} more row(s) where it {message}"))
-    con.execute(f"drop table {table}_flags")
+    for (column, condition, message), count in zip(checks, counts):
+        if count:
+            problems += _problems(con, table, column, condition, message, count)
+    key = ", ".join(ledger.key)
+    duplicates = f"count(*) over (partition by _landing_date, {key}) > 1"
+    count = con.execute(f"select count(*) from (select {duplicates} as bad from {table}) where bad").fetchone()[0]
+    if count:
+        keyed = f"(select *, {duplicates} as duplicated from {table})"
+        problems += _problems(con, keyed, key, "duplicated", f"duplicate key ({key}) on the same day", count)
+    return problems
+
+
+def _problems(con, table: str, column: str, condition: str, message: str, count: int) -> list[Problem]:
+    """The first few rows breaking a rule, each with its file, row and value."""
+    value = column.split(",")[0]
+    first = con.execute(
+        f"select _source_file, _source_row, cast({value} as varchar) from {table} where {condition} "
+        "order by _source_file, _source_row limit 5").fetchall()
+    problems = [Problem(file, row, column, message if v is None else f"value {v!r} {message}") for file, row, v in first]
+    if count > len(first):
+        problems.append(Problem(first[0][0], None, column, f"{count - len(first)} more row(s) where it {message}"))
     return problems
 
 
@@ -198,7 +202,7 @@ def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date]
             con.execute(f"delete from raw.{name} where _landing_date in ({day_list})")
             typed = ", ".join(f"cast({c.name} as {c.type}) as {c.name}" for c in ledger.columns)
             con.execute(f"insert into raw.{name} select {typed}, _landing_date, _source_file, _source_row "
-                        f"from {staged[name]} order by _landing_date, _source_file, _source_row")
+                        f"from {staged[name]}")
             counts[name] = con.execute(f"select count(*) from {staged[name]}").fetchone()[0]
             landed = pa.table({"landing_date": days, "source_file": [str(p) for p in files[name]]})
             con.register("landed", landed)

@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from dagster_project.cli import run_days, run_pipeline
+from dagster_project.cli import run_pipeline
 from dagster_project.lib.generator import BookConfig, generate_book
 from dagster_project.lib.settings import DBT_DIR
 from tests.conftest import query, warehouse_at
@@ -37,8 +37,8 @@ def book(tmp_path_factory):
     with warehouse_at(folder):
         generate_book(CONFIG, folder / "landing")
         run_pipeline(FIRST, LAST - dt.timedelta(days=2))
-        run_days(LAST - dt.timedelta(days=1), LAST - dt.timedelta(days=1))
-        run_days(LAST, LAST)
+        run_pipeline(LAST - dt.timedelta(days=1), LAST - dt.timedelta(days=1))
+        run_pipeline(LAST, LAST)
         yield folder
 
 
@@ -90,8 +90,8 @@ def test_month_ends_match_the_generator_truth(book):
 def test_rerunning_a_day_leaves_the_same_rows(book):
     with warehouse_at(book):
         before = snapshot(book), query(book, "select * from raw.repayments order by payment_id")
-        run_days(LAST, LAST)
-        run_days(LAST - dt.timedelta(days=1), LAST)
+        run_pipeline(LAST, LAST)
+        run_pipeline(LAST - dt.timedelta(days=1), LAST)
         after = snapshot(book), query(book, "select * from raw.repayments order by payment_id")
     assert before == after
 
@@ -109,7 +109,7 @@ def test_a_malformed_file_fails_the_run_and_changes_nothing(book):
         (day_folder / "repayments.parquet").unlink()
         try:
             with pytest.raises(Exception) as err:
-                run_days(bad_day, bad_day)
+                run_pipeline(bad_day, bad_day)
         finally:
             (day_folder / "repayments.csv").unlink()
             shutil.move(book / "repayments.parquet.bak", day_folder / "repayments.parquet")

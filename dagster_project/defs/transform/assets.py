@@ -19,19 +19,11 @@ DAILY_SELECTOR = "tag:daily"
     name="dbt_daily_models",
 )
 def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Incremental models aged for the partition window [min_date, max_date): a backfill is one dbt run."""
+    """Seeds, staging views and the incremental models, aged for the partition window [min_date, max_date).
+
+    A backfill is one dbt run over the whole range.
+    """
     window = context.partition_time_window
     dbt_vars = {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    exclude=DAILY_SELECTOR,
-    pool=WAREHOUSE_POOL,
-    name="dbt_models",
-)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Seeds (bucket edges and other tunables): rebuilt when a lender edits them."""
-    yield from dbt.cli(["build"], context=context).stream()

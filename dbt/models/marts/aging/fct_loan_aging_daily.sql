@@ -53,12 +53,7 @@ write_offs as (
 
 ),
 
-buckets as (
-
-    select * from {{ ref('delinquency_buckets') }}
-
-),
-
+-- depends_on: {{ ref('delinquency_buckets') }}
 as_of_dates as (
 
     select cast(date_day as date) as as_of_date
@@ -239,21 +234,19 @@ states as (
     -- The loan after each event day: running totals of everything up to that day.
     {% set history = "partition by loan_id order by event_date rows between unbounded preceding and current row" %}
     select
-        event_days.loan_id,
-        event_days.event_date,
-        lead(event_days.event_date) over (partition by event_days.loan_id order by event_days.event_date)
-            as next_event_date,
-        sum(event_days.principal_paid) over ({{ history }}) as principal_paid_to_date,
-        sum(event_days.interest_paid) over ({{ history }}) as interest_paid_to_date,
-        sum(event_days.penalty_paid) over ({{ history }}) as penalty_paid_to_date,
-        sum(event_days.recovered) over ({{ history }}) as recovered_to_date,
-        sum(event_days.principal_due) over ({{ history }}) as principal_due_to_date,
-        sum(event_days.interest_due) over ({{ history }}) as interest_due_to_date,
-        sum(event_days.written_off_amount) over ({{ history }}) as written_off_amount,
-        max(event_days.is_write_off) over ({{ history }}) as is_written_off,
-        max(case when event_days.is_status_event = 1 then event_days.event_date end) over ({{ history }})
-            as last_status_event_on,
-        max(event_days.opening_closed_on) over (partition by event_days.loan_id) as opening_closed_on
+        loan_id,
+        event_date,
+        lead(event_date) over (partition by loan_id order by event_date) as next_event_date,
+        {{ money('sum(principal_paid) over (' ~ history ~ ')') }} as principal_paid_to_date,
+        {{ money('sum(interest_paid) over (' ~ history ~ ')') }} as interest_paid_to_date,
+        {{ money('sum(penalty_paid) over (' ~ history ~ ')') }} as penalty_paid_to_date,
+        {{ money('sum(recovered) over (' ~ history ~ ')') }} as recovered_to_date,
+        {{ money('sum(principal_due) over (' ~ history ~ ')') }} as principal_due_to_date,
+        {{ money('sum(interest_due) over (' ~ history ~ ')') }} as interest_due_to_date,
+        {{ money('sum(written_off_amount) over (' ~ history ~ ')') }} as written_off_amount,
+        max(is_write_off) over ({{ history }}) as is_written_off,
+        max(case when is_status_event = 1 then event_date end) over ({{ history }}) as last_status_event_on,
+        max(opening_closed_on) over (partition by loan_id) as opening_closed_on
     from event_days
 
 ),
@@ -262,6 +255,9 @@ states_with_status as (
 
     select
         states.*,
+        loans.borrower_id,
+        loans.asset_class,
+        loans.origination_date,
         loans.principal_amount,
         case
             when states.is_written_off = 1 then 'written_off'
@@ -292,20 +288,40 @@ oldest_unpaid as (
 
 ),
 
-daily as (
+state_balances as (
 
+    -- Everything but days past due is constant from one event day to the next.
     select
-        states_with_status.*,
+        states_with_status.loan_id,
+        states_with_status.borrower_id,
+        states_with_status.asset_class,
+        states_with_status.status,
+        states_with_status.event_date,
+        states_with_status.next_event_date,
+        states_with_status.principal_amount,
+        case when states_with_status.status = 'active'
+            then states_with_status.principal_amount - states_with_status.principal_paid_to_date else 0 end
+            as outstanding_principal,
+        case when states_with_status.status = 'active'
+            then greatest(states_with_status.principal_due_to_date - states_with_status.principal_paid_to_date, 0)
+            else 0 end as overdue_principal,
+        case when states_with_status.status = 'active'
+            then greatest(states_with_status.interest_due_to_date - states_with_status.interest_paid_to_date, 0)
+            else 0 end as overdue_interest,
+        states_with_status.principal_due_to_date,
+        states_with_status.interest_due_to_date,
+        states_with_status.principal_paid_to_date,
+        states_with_status.interest_paid_to_date,
+        states_with_status.penalty_paid_to_date,
+        states_with_status.written_off_amount,
+        states_with_status.recovered_to_date,
         oldest_unpaid.oldest_unpaid_due_date,
-        as_of_dates.as_of_date,
+        states_with_status.origination_date,
         case
             when states_with_status.status <> 'active'
                 then coalesce(states_with_status.last_status_event_on, states_with_status.opening_closed_on)
         end as closed_on
     from states_with_status
-    inner join as_of_dates
-        on as_of_dates.as_of_date >= states_with_status.event_date
-        and as_of_dates.as_of_date < coalesce(states_with_status.next_event_date, {{ window_end }})
     left join oldest_unpaid
         on states_with_status.loan_id = oldest_unpaid.loan_id
         and states_with_status.event_date = oldest_unpaid.event_date
@@ -315,18 +331,23 @@ daily as (
 aged as (
 
     select
-        daily.*,
+        state_balances.*,
+        as_of_dates.as_of_date,
         case
-            when daily.status <> 'active' then null
-            when daily.oldest_unpaid_due_date < daily.as_of_date
-                then {{ dbt.datediff('daily.oldest_unpaid_due_date', 'daily.as_of_date', 'day') }}
+            when state_balances.status <> 'active' then null
+            when state_balances.oldest_unpaid_due_date < as_of_dates.as_of_date
+                then {{ dbt.datediff('state_balances.oldest_unpaid_due_date', 'as_of_dates.as_of_date', 'day') }}
             else 0
         end as days_past_due
-    from daily
+    from state_balances
+    inner join as_of_dates
+        on as_of_dates.as_of_date >= state_balances.event_date
+        and as_of_dates.as_of_date < coalesce(state_balances.next_event_date, {{ window_end }})
     -- A closed loan stays in the snapshot until the end of the month it closed in, so that
     -- month-end tables see it leave.
-    where daily.status = 'active'
-       or {{ dbt.date_trunc('month', 'daily.as_of_date') }} <= {{ dbt.date_trunc('month', 'daily.closed_on') }}
+    where state_balances.status = 'active'
+       or {{ dbt.date_trunc('month', 'as_of_dates.as_of_date') }}
+        <= {{ dbt.date_trunc('month', 'state_balances.closed_on') }}
 
 ),
 
@@ -335,41 +356,34 @@ final as (
     select
         -- ids
         aged.loan_id,
-        loans.borrower_id,
+        aged.borrower_id,
         cast(aged.as_of_date as date) as as_of_date,
 
         -- attributes
-        loans.asset_class,
+        aged.asset_class,
         aged.status,
-        buckets.bucket,
+        {{ bucket_of('aged.days_past_due') }} as bucket,
         cast(aged.days_past_due as integer) as days_past_due,
 
         -- amounts
         {{ money('aged.principal_amount') }} as principal_amount,
-        {{ money("case when aged.status = 'active' then aged.principal_amount - aged.principal_paid_to_date else 0 end") }}
-            as outstanding_principal,
-        {{ money("case when aged.status = 'active' then greatest(aged.principal_due_to_date - aged.principal_paid_to_date, 0) else 0 end") }}
-            as overdue_principal,
-        {{ money("case when aged.status = 'active' then greatest(aged.interest_due_to_date - aged.interest_paid_to_date, 0) else 0 end") }}
-            as overdue_interest,
-        {{ money('aged.principal_due_to_date') }} as principal_due_to_date,
-        {{ money('aged.interest_due_to_date') }} as interest_due_to_date,
-        {{ money('aged.principal_paid_to_date') }} as principal_paid_to_date,
-        {{ money('aged.interest_paid_to_date') }} as interest_paid_to_date,
-        {{ money('aged.penalty_paid_to_date') }} as penalty_paid_to_date,
-        {{ money('aged.written_off_amount') }} as written_off_amount,
-        {{ money('aged.recovered_to_date') }} as recovered_to_date,
+        {{ money('aged.outstanding_principal') }} as outstanding_principal,
+        {{ money('aged.overdue_principal') }} as overdue_principal,
+        {{ money('aged.overdue_interest') }} as overdue_interest,
+        aged.principal_due_to_date,
+        aged.interest_due_to_date,
+        aged.principal_paid_to_date,
+        aged.interest_paid_to_date,
+        aged.penalty_paid_to_date,
+        aged.written_off_amount,
+        aged.recovered_to_date,
 
         -- dates
         cast(aged.oldest_unpaid_due_date as date) as oldest_unpaid_due_date,
-        loans.origination_date,
+        aged.origination_date,
         cast(aged.closed_on as date) as closed_on
 
     from aged
-    inner join loans using (loan_id)
-    left join buckets
-        on aged.days_past_due >= buckets.min_days_past_due
-        and (aged.days_past_due <= buckets.max_days_past_due or buckets.max_days_past_due is null)
 
 )
 
