@@ -2,7 +2,12 @@
 
 import csv
 import datetime as dt
+import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -116,3 +121,16 @@ def test_a_malformed_file_fails_the_run_and_changes_nothing(book):
         after = snapshot(book), query(book, "select * from raw.repayments order by payment_id")
     assert f"{bad_day}/repayments.csv, row 3, column amount: value 'n/a' is not a valid DECIMAL(18,2)" in str(err.value)
     assert before == after
+
+
+def test_dbt_runs_on_its_own_and_prunes_old_daily_rows_but_not_month_ends(book):
+    """An analytics engineer's `dbt build` in dbt/, with the retention var set; runs last in this module."""
+    month_ends_before = query(book, "select * from marts.fct_loan_aging_monthly order by loan_id, as_of_date")
+    dbt_vars = json.dumps({"min_date": str(LAST), "max_date": str(LAST + dt.timedelta(days=1)),
+                           "daily_retention_days": 30})
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--vars", dbt_vars, "--profiles-dir", "."],
+                   cwd=DBT_DIR, env={**os.environ, "LENDING_WAREHOUSE": str(book / "warehouse.duckdb")},
+                   check=True, capture_output=True)
+    assert query(book, "select min(as_of_date), max(as_of_date) from marts.fct_loan_aging_daily") == [
+        (LAST - dt.timedelta(days=30), LAST)]
+    assert query(book, "select * from marts.fct_loan_aging_monthly order by loan_id, as_of_date") == month_ends_before

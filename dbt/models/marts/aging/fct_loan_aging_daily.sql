@@ -18,6 +18,7 @@
     unique_key='as_of_date',
     on_schema_change='fail',
     tags=['daily'],
+    post_hook="{{ prune_daily_history() }}",
 ) }}
 
 -- depends_on: {{ source('core_lending', 'landed_files') }}
