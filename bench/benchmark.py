@@ -38,8 +38,9 @@ def child(step: str, work: Path, *args: str) -> dict:
     """Run one step in a fresh process; return its wall time and the peak RSS of it and its children."""
     env = {**os.environ, "LENDING_WAREHOUSE": str(work / "warehouse.duckdb"), "LENDING_LANDING": str(work / "landing"),
            "DAGSTER_HOME": str(REPO / "dagster_home"), "GX_ANALYTICS_ENABLED": "false"}
-    out = subprocess.run([PYTHON, __file__, "--step", step, *args], env=env, check=True, capture_output=True,
-                         text=True)
+    out = subprocess.run([PYTHON, __file__, "--step", step, *args], env=env, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"step {step} {args} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
