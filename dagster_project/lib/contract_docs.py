@@ -80,6 +80,8 @@ def render_sources_yml() -> str:
         "    tables:",
         "      - name: landed_files",
         "        description: One row per ledger file loaded, with its landing day and row count.",
+        "      - name: month_end_tape",
+        "        description: Month-end status tapes (history older than the daily ledgers), see lib/tapes.py.",
     ]
     for ledger in LEDGERS.values():
         lines += [f"      - name: {ledger.name}", f"        description: {json.dumps(ledger.description, ensure_ascii=False)}", "        columns:"]

@@ -1,0 +1,54 @@
+-- Portfolio at risk per as-of date and asset class (and 'all'): PAR30 / PAR90 = outstanding
+-- principal of loans more than 30 / 90 days past due over all outstanding principal.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='as_of_date',
+    on_schema_change='fail',
+    tags=['daily'],
+) }}
+
+with
+
+aging as (
+
+    select * from {{ ref('fct_loan_aging_daily') }}
+    where as_of_date >= cast('{{ var("min_date") }}' as date)
+      and as_of_date < cast('{{ var("max_date") }}' as date)
+      and status = 'active'
+
+),
+
+sums as (
+
+    select as_of_date, asset_class, sum(outstanding_principal) as outstanding_principal,
+           sum(case when days_past_due > 30 then outstanding_principal else 0 end) as outstanding_over_30,
+           sum(case when days_past_due > 90 then outstanding_principal else 0 end) as outstanding_over_90
+    from aging
+    group by as_of_date, asset_class
+
+    union all
+
+    select as_of_date, 'all' as asset_class, sum(outstanding_principal),
+           sum(case when days_past_due > 30 then outstanding_principal else 0 end),
+           sum(case when days_past_due > 90 then outstanding_principal else 0 end)
+    from aging
+    group by as_of_date
+
+),
+
+final as (
+
+    select
+        as_of_date,
+        asset_class,
+        {{ money('outstanding_principal') }} as outstanding_principal,
+        {{ money('outstanding_over_30') }} as outstanding_over_30,
+        {{ money('outstanding_over_90') }} as outstanding_over_90,
+        cast(outstanding_over_30 as double) / nullif(outstanding_principal, 0) as par30,
+        cast(outstanding_over_90 as double) / nullif(outstanding_principal, 0) as par90
+    from sums
+
+)
+
+select * from final
