@@ -20,19 +20,24 @@ def prepare_dbt() -> None:
                    check=True)
 
 
-def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None):
-    """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill)."""
+def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None, risk_marts: bool = True):
+    """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill),
+    then (risk_marts) one run rebuilding the month-end history marts."""
     import dagster as dg
 
     from dagster_project import definitions
 
-    return definitions.defs().resolve_job_def("daily_ledgers_job").execute_in_process(
-        instance=instance or dg.DagsterInstance.ephemeral(),
+    defs = definitions.defs()
+    instance = instance or dg.DagsterInstance.ephemeral()
+    defs.resolve_job_def("daily_ledgers_job").execute_in_process(
+        instance=instance,
         tags={
             "dagster/asset_partition_range_start": first_day.isoformat(),
             "dagster/asset_partition_range_end": last_day.isoformat(),
         },
     )
+    if risk_marts:
+        defs.resolve_job_def("risk_marts_job").execute_in_process(instance=instance)
 
 
 def summary() -> str:

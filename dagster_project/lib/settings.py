@@ -12,6 +12,8 @@ DBT_DIR = REPO / "dbt"
 
 os.environ.setdefault("LENDING_WAREHOUSE", str(REPO / "data" / "warehouse.duckdb"))
 os.environ.setdefault("LENDING_LANDING", str(REPO / "data" / "landing"))
+# The real month-end tape of ../shared (see its README), loaded as the portfolio uci_credit_card.
+os.environ.setdefault("LENDING_UCI_TAPE", str(REPO.parent / "shared" / "data" / "uci_credit_card" / "UCI_Credit_Card.csv"))
 
 
 def warehouse_path() -> Path:
@@ -20,3 +22,7 @@ def warehouse_path() -> Path:
 
 def landing_path() -> Path:
     return Path(os.environ["LENDING_LANDING"]).resolve()
+
+
+def uci_tape_path() -> Path:
+    return Path(os.environ["LENDING_UCI_TAPE"]).resolve()

@@ -27,3 +27,15 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dbt_vars = {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    exclude=DAILY_SELECTOR,
+    pool=WAREHOUSE_POOL,
+    name="dbt_risk_marts",
+)
+def dbt_risk_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Month-end history marts (roll rates, Pi, expected loss, vintages): rebuilt whole after the daily run."""
+    yield from dbt.cli(["build"], context=context).stream()

@@ -84,8 +84,7 @@ bad_moves as (
 {{ absorbing_chain_ctes('transient_moves', ['portfolio', 'asset_class']) }},
 
 -- Within the cohort horizon H: V(k+1) = R[., bad] + Q V(k), V(0) = 0; V(H) is comparable to the cohort Pi.
-{% set horizons = run_query("select max(cohort_horizon_months) from " ~ ref('bad_debt_definitions')) if execute else none %}
-{% set max_horizon = horizons.rows[0][0] if horizons else 1 %}
+{% set max_horizon = var('max_cohort_horizon_months') %}
 horizon_0 as (
 
     select portfolio, asset_class, state as from_state, cast(0 as double) as value from chain_states
@@ -265,11 +264,13 @@ final as (
         definitions.definition as bad_definition,
 
         -- lifetime Pi only where the chain is absorbed (a tape without closures never is)
-        case when markov.is_absorbed then markov.markov_pi end as markov_pi,
-        case when markov.is_absorbed then markov.markov_paid_off_probability end as markov_paid_off_probability,
-        case when markov.is_absorbed then expected_months.expected_months_to_absorption end
+        -- (rounded: the doubling sums carry float noise in the last digits)
+        case when markov.is_absorbed then round(markov.markov_pi, 12) end as markov_pi,
+        case when markov.is_absorbed then round(markov.markov_paid_off_probability, 12) end
+            as markov_paid_off_probability,
+        case when markov.is_absorbed then round(expected_months.expected_months_to_absorption, 9) end
             as expected_months_to_absorption,
-        markov_within_horizon.markov_pi_within_horizon,
+        round(markov_within_horizon.markov_pi_within_horizon, 12) as markov_pi_within_horizon,
         markov_windows.transitions_observed,
         markov_windows.window_first_month_end,
         markov_windows.window_last_month_end,
