@@ -13,8 +13,11 @@ windows as (
     select
         portfolio,
         max(month_end) as window_last_month_end,
-        cast({{ dbt.last_day(dbt.dateadd('month', 1 - var('roll_rate_window_months'), 'max(month_end)'), 'month') }}
-            as date) as window_first_month_end
+        greatest(
+            min(month_end),
+            cast({{ dbt.last_day(dbt.dateadd('month', 1 - var('roll_rate_window_months'), 'max(month_end)'), 'month') }}
+                as date)
+        ) as window_first_month_end
     from monthly
     group by portfolio
 
