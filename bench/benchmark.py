@@ -6,8 +6,10 @@ For each book size it generates a 13-month book whose loans are all disbursed in
 month (so the book has the same size on day 30 and on day 365), then measures, each step in
 a child process so that its peak memory is its own:
 
-  backfill   one Dagster run loading and aging days 1..365 into an empty warehouse;
-  day 366    one more day after 365 days of history (ingest + age, one Dagster run);
+  backfill   one Dagster run loading and aging days 1..365 into an empty warehouse, with the
+             daily marts (overdue matrix, PAR);
+  day 366    one more day after 365 days of history (ingest + age + daily marts, one Dagster run);
+  risk marts the month-end marts (roll rates, Pi, expected loss, vintages) rebuilt after day 366;
   day 30     one more day after 29 days of history, in a second warehouse;
   bare SQL   the compiled SQL of fct_loan_aging_daily for the same day, run by DuckDB
              alone on the same tables (no Dagster, no dbt, no ingest), into a temp table.
@@ -53,6 +55,7 @@ def peak_rss_mb() -> float:
 def step(name: str, first: dt.date, last: dt.date) -> dict:
     """Executed in the child process."""
     sys.path.insert(0, str(REPO))
+    import dagster as dg
     import duckdb
 
     from dagster_project.cli import run_pipeline
@@ -60,7 +63,12 @@ def step(name: str, first: dt.date, last: dt.date) -> dict:
 
     started = time.monotonic()
     if name == "days":
-        run_pipeline(first, last)
+        run_pipeline(first, last, risk_marts=False)
+    elif name == "risk_marts":
+        from dagster_project import definitions
+
+        definitions.defs().resolve_job_def("risk_marts_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+        return {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(peak_rss_mb()), "rows": 0}
     elif name == "bare_sql":
         sql = compiled_aging_sql(first, last)
         started = time.monotonic()
@@ -111,6 +119,8 @@ def bench(loans: int, work: Path) -> dict:
     results["day_366"] = child("days", full, str(day(366)), str(day(366)))
     results["day_366_bare_sql"] = child("bare_sql", full, str(day(366)), str(day(366)))
     results["warehouse_mb_after_366_days"] = round((full / "warehouse.duckdb").stat().st_size / 2**20)
+    print(f"[{loans:,}] month-end risk marts ...", file=sys.stderr, flush=True)
+    results["risk_marts"] = child("risk_marts", full, str(day(366)), str(day(366)))
 
     print(f"[{loans:,}] day 30 ...", file=sys.stderr, flush=True)
     child("days", early, str(day(1)), str(day(29)))
@@ -131,7 +141,8 @@ def markdown(all_results: list[dict]) -> str:
                            ("day_366", "one more day: ingest + age day 366"),
                            ("day_366_bare_sql", "bare DuckDB SQL, day 366"),
                            ("day_30", "one more day: ingest + age day 30"),
-                           ("day_30_bare_sql", "bare DuckDB SQL, day 30")):
+                           ("day_30_bare_sql", "bare DuckDB SQL, day 30"),
+                           ("risk_marts", "month-end risk marts rebuilt (roll rates, Pi, expected loss, vintages)")):
             m = r[key]
             lines.append(f"| {r['loans']:,} | {label} | {m['seconds']} | {m['peak_rss_mb']:,} | {m['rows']:,} |")
         lines.append(f"| {r['loans']:,} | day 366 / bare SQL; day 366 / day 30; warehouse size | "

@@ -56,11 +56,29 @@ def summary() -> str:
         ).fetchall()
         days, loan_days = con.execute(
             "select count(distinct as_of_date), count(*) from marts.fct_loan_aging_daily").fetchone()
+        par = con.execute("select par30, par90 from marts.fct_portfolio_at_risk where as_of_date = ? "
+                          "and asset_class = 'all'", [last_day]).fetchone()
+        losses = con.execute(
+            """
+            select asset_class, sum(exposure), max(total_expected_loss_markov), max(total_expected_loss_cohort)
+            from marts.fct_expected_loss where as_of_date = (select max(as_of_date) from marts.fct_expected_loss)
+            group by all order by 1
+            """).fetchall() if _has_table(con, "fct_expected_loss") else []
     lines = [f"Aging snapshot: {days} days, {loan_days:,} loan-days. The book on {last_day}:",
              f"  {'state':<12}{'loans':>10}{'outstanding':>18}{'overdue':>16}"]
     lines += [f"  {state:<12}{loans:>10,}{outstanding:>18,.2f}{overdue:>16,.2f}" for state, loans, outstanding, overdue
               in rows]
+    if par:
+        lines.append(f"  PAR30 {par[0]:.2%}   PAR90 {par[1]:.2%}")
+    if losses:
+        lines += ["Expected loss M = sum Mi x Pi at the last month end (Pi by Markov chain / by cohort):",
+                  f"  {'asset class':<12}{'exposure':>18}{'M (Markov)':>16}{'M (cohort)':>16}"]
+        lines += [f"  {a:<12}{e:>18,.2f}{m or 0:>16,.2f}{c or 0:>16,.2f}" for a, e, m, c in losses]
     return "\n".join(lines)
+
+
+def _has_table(con, name: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_name = ?", [name]).fetchone()[0])
 
 
 def main(argv: list[str] | None = None) -> None:
