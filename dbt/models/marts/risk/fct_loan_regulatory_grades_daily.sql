@@ -1,7 +1,7 @@
 -- Regulatory grades per loan and day, a view over the aging snapshot: the IFRS 9 stage (30 and
 -- 90 days past due backstops) and the floor of the five-category classification (五级分类), both
 -- from the seed regulatory_grades. A written-off loan is stage 3 and loss.
-{{ config(materialized='view', tags=['daily']) }}
+{{ config(materialized='view') }}
 -- depends_on: {{ ref('regulatory_grades') }}
 
 with
