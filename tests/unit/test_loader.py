@@ -127,3 +127,11 @@ def test_a_failed_reload_keeps_the_rows_loaded_before(tmp_path):
     with pytest.raises(LedgerError):
         load(tmp_path, {"loans": [LOAN], "repayments": [{**PAYMENT, "channel": "pigeon"}]})
     assert raw_count(tmp_path) == 1
+
+
+def test_empty_csv_without_header_is_named(tmp_path):
+    folder = write_day(tmp_path / "landing", DAY, {"loans": [LOAN]})
+    (folder / "borrower_events.csv").write_bytes(b"")
+    with pytest.raises(LedgerError, match=r"borrower_events.csv: unreadable CSV, no header"):
+        with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+            load_days(con, tmp_path / "landing", [DAY])
