@@ -26,3 +26,8 @@ def landing_path() -> Path:
 
 def uci_tape_path() -> Path:
     return Path(os.environ["LENDING_UCI_TAPE"]).resolve()
+
+
+def duckdb_config() -> dict[str, str]:
+    """Settings for Python's own DuckDB connections, the same memory limit as dbt's profile."""
+    return {"memory_limit": os.environ.get("LENDING_DUCKDB_MEMORY", "3GB"), "preserve_insertion_order": "false"}

@@ -6,7 +6,7 @@ import duckdb
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
 from dagster_project.lib.contract import LEDGERS
 from dagster_project.lib.loader import load_days
-from dagster_project.lib.settings import landing_path, warehouse_path
+from dagster_project.lib.settings import duckdb_config, landing_path, warehouse_path
 
 @dg.multi_asset(
     specs=[
@@ -25,7 +25,7 @@ def load_landed_ledgers(context: dg.AssetExecutionContext):
     window = context.partition_time_window
     days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
     context.log.info(f"Loading {len(days)} day(s) {days[0]} .. {days[-1]} from {landing_path()}")
-    with duckdb.connect(str(warehouse_path())) as con:
+    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
         counts = load_days(con, landing_path(), days)
     for name, rows in counts.items():
         yield dg.MaterializeResult(asset_key=["core_lending", name], metadata={"rows_loaded": rows})

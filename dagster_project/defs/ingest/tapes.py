@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL
-from dagster_project.lib.settings import uci_tape_path, warehouse_path
+from dagster_project.lib.settings import duckdb_config, uci_tape_path, warehouse_path
 from dagster_project.lib.tapes import TAPE_DDL, UCI_SHA256, load_tape, uci_credit_card_tape
 
 
@@ -17,7 +17,7 @@ from dagster_project.lib.tapes import TAPE_DDL, UCI_SHA256, load_tape, uci_credi
 def month_end_tape(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Month-end status tapes (history older than the daily ledgers): the UCI credit-card tape."""
     path = uci_tape_path()
-    with duckdb.connect(str(warehouse_path())) as con:
+    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
         con.execute("create schema if not exists raw")
         con.execute(TAPE_DDL)
         if not path.exists():
