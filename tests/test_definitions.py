@@ -18,7 +18,9 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
     checks = {key.name for key in graph.asset_check_keys}
     assert {"aging_active_loans_have_a_bucket", "aging_overdue_iff_days_past_due",
             "bucket_edges_are_contiguous_delinquency_buckets_"} <= checks
-    assert "daily_ledgers_job" in {job.name for job in defs.resolve_all_job_defs()}
+    assert {"daily_ledgers_job", "risk_marts_job"} <= {job.name for job in defs.resolve_all_job_defs()}
+    assert {s.name for s in defs.schedules} >= {"daily_ledgers_job_schedule", "risk_marts_job_schedule"}
+    assert "landed_day_sensor" in {s.name for s in defs.sensors}
 
 
 def test_daily_assets_are_partitioned_single_run_backfills_in_the_warehouse_pool():
