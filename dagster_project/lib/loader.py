@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,18 @@ class LedgerError(ValueError):
         shown = "\n".join(f"  - {p}" for p in problems[:MAX_REPORTED])
         more = f"\n  ... and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
         super().__init__(f"{len(problems)} problem(s) in the landing files, nothing loaded:\n{shown}{more}")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """Everything inside lands together or not at all."""
+    con.execute("begin transaction")
+    try:
+        yield con
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def ledger_file(landing: Path, day: dt.date, ledger: str) -> Path:
@@ -190,32 +203,32 @@ def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date]
         problems += _validate(con, ledger, staged[name])
     if problems:
         raise LedgerError(problems)
-    counts = {}
-    day_list = ", ".join(f"date '{d.isoformat()}'" for d in days)
     con.execute("create schema if not exists raw")
-    con.execute("begin transaction")
     try:
-        con.execute(LANDED_FILES_DDL)
-        con.execute(f"delete from raw.landed_files where landing_date in ({day_list})")
-        for name, ledger in LEDGERS.items():
-            con.execute(raw_table_ddl(ledger))
-            con.execute(f"delete from raw.{name} where _landing_date in ({day_list})")
-            typed = ", ".join(f"cast({c.name} as {c.type}) as {c.name}" for c in ledger.columns)
-            con.execute(f"insert into raw.{name} select {typed}, _landing_date, _source_file, _source_row "
-                        f"from {staged[name]}")
-            counts[name] = con.execute(f"select count(*) from {staged[name]}").fetchone()[0]
-            landed = pa.table({"landing_date": days, "source_file": [str(p) for p in files[name]]})
-            con.register("landed", landed)
-            con.execute(
-                f"insert into raw.landed_files select l.landing_date, '{name}', l.source_file, "
-                f"count(s._source_row), current_timestamp from landed l "
-                f"left join {staged[name]} s on s._source_file = l.source_file group by all")
-            con.unregister("landed")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            return _replace_days(con, files, staged, days)
     finally:
         for table in staged.values():
             con.execute(f"drop table if exists {table}")
+
+
+def _replace_days(con, files: dict[str, list[Path]], staged: dict[str, str], days: list[dt.date]) -> dict[str, int]:
+    """Inside the load's transaction: each ledger's rows of these days, and the landed_files log."""
+    day_list = ", ".join(f"date '{d.isoformat()}'" for d in days)
+    con.execute(LANDED_FILES_DDL)
+    con.execute(f"delete from raw.landed_files where landing_date in ({day_list})")
+    counts = {}
+    for name, ledger in LEDGERS.items():
+        con.execute(raw_table_ddl(ledger))
+        con.execute(f"delete from raw.{name} where _landing_date in ({day_list})")
+        typed = ", ".join(f"cast({c.name} as {c.type}) as {c.name}" for c in ledger.columns)
+        con.execute(f"insert into raw.{name} select {typed}, _landing_date, _source_file, _source_row "
+                    f"from {staged[name]}")
+        counts[name] = con.execute(f"select count(*) from {staged[name]}").fetchone()[0]
+        con.register("landed", pa.table({"landing_date": days, "source_file": [str(p) for p in files[name]]}))
+        con.execute(
+            f"insert into raw.landed_files select l.landing_date, '{name}', l.source_file, "
+            f"count(s._source_row), current_timestamp from landed l "
+            f"left join {staged[name]} s on s._source_file = l.source_file group by all")
+        con.unregister("landed")
     return counts

@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from .loader import transaction
+
 TAPE_DDL = """create table if not exists raw.month_end_tape (
   portfolio varchar not null, loan_id varchar not null, asset_class varchar not null, month_end date not null,
   months_past_due integer, days_past_due integer, status varchar not null, balance decimal(18,2) not null
@@ -49,14 +51,10 @@ def load_tape(con: duckdb.DuckDBPyConnection, tape: pa.Table) -> int:
     con.execute("create schema if not exists raw")
     con.execute(TAPE_DDL)
     con.register("tape_rows", tape)
-    con.execute("begin transaction")
     try:
-        con.execute("delete from raw.month_end_tape where portfolio in (select unnest(?))", [sorted(portfolios)])
-        con.execute("insert into raw.month_end_tape by name select * from tape_rows")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            con.execute("delete from raw.month_end_tape where portfolio in (select unnest(?))", [sorted(portfolios)])
+            con.execute("insert into raw.month_end_tape by name select * from tape_rows")
     finally:
         con.unregister("tape_rows")
     return tape.num_rows

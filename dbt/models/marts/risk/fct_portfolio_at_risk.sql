@@ -12,10 +12,7 @@ with
 
 aging as (
 
-    select * from {{ ref('fct_loan_aging_daily') }}
-    where as_of_date >= cast('{{ var("min_date") }}' as date)
-      and as_of_date < cast('{{ var("max_date") }}' as date)
-      and status = 'active'
+    select * from {{ ref('int_active_loan_days_in_window') }}
 
 ),
 

@@ -1,0 +1,8 @@
+-- The active loans' rows of the aging snapshot for the run's window: what the daily marts aggregate.
+{{ config(materialized='ephemeral', tags=['daily']) }}
+
+select *
+from {{ ref('fct_loan_aging_daily') }}
+where as_of_date >= cast('{{ var("min_date") }}' as date)
+  and as_of_date < cast('{{ var("max_date") }}' as date)
+  and status = 'active'
