@@ -242,14 +242,8 @@ cohort as (
     select
         *,
         cast(bad_accounts as double) / accounts as cohort_pi,
-        (cast(bad_accounts as double) / accounts + 1.9208 / accounts
-            - 1.96 * sqrt(cast(bad_accounts as double) / accounts * (1 - cast(bad_accounts as double) / accounts)
-                / accounts + 0.9604 / (accounts * accounts)))
-            / (1 + 3.8416 / accounts) as cohort_pi_low,
-        (cast(bad_accounts as double) / accounts + 1.9208 / accounts
-            + 1.96 * sqrt(cast(bad_accounts as double) / accounts * (1 - cast(bad_accounts as double) / accounts)
-                / accounts + 0.9604 / (accounts * accounts)))
-            / (1 + 3.8416 / accounts) as cohort_pi_high
+        {{ wilson_bound('bad_accounts', 'accounts', -1) }} as cohort_pi_low,
+        {{ wilson_bound('bad_accounts', 'accounts', 1) }} as cohort_pi_high
     from cohort_by_class
 
 ),
