@@ -143,6 +143,84 @@ class _Ledgers:
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
 
 
+LADDER = ("call", "sms", "bureau_report", "letter", "lawyer_letter", "visit", "lawsuit", "enforcement")
+ROUND_GAP_DAYS = 31  # a loan not contacted for longer starts a new round at the bottom of the ladder
+
+
+class _CollectorTraits:
+    def __init__(self, rng: np.random.Generator, n: int):
+        self.contact = rng.uniform(0.35, 0.75, n)  # chance a call connects
+        self.persuasion = rng.uniform(0.2, 0.7, n)  # chance a willing payer promises
+        self.bluffed = rng.uniform(0.3, 0.7, n)  # chance an unwilling non-payer promises
+        self.lapse = np.where(np.arange(n) % 3 == 0, 0.3, 0.0)  # every third collector skips escalating
+
+
+class _LadderState:
+    """Per loan: the rung its next action uses, the rung and date of its last contact in the round."""
+
+    def __init__(self, n: int):
+        self.rung = np.zeros(n, dtype=np.int64)
+        self.last_rung = np.full(n, -1)
+        self.last_contact = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+
+
+def _collection_month(rng, month, loans, bucket, pays, pay_amount, installment, willing, traits, ladder):
+    """One month of collection on the delinquent loans.
+
+    Calls are retried until one reaches the borrower; every contact (a call that reached him, or any
+    other means, delivered) moves the loan one rung up the LADDER, except when a lax collector repeats
+    the rung or steps back: the next contact is then a planted lapse. One promise at most per loan and
+    month, on a call that reached him: a willing payer's is kept (one in five promises half as much
+    again: partial), an unwilling non-payer's is broken.
+    Returns the action rows and, for the promises of payers, (loans, first day, last day of the window).
+    """
+    days_in_month = int(_days_in_month(np.array([month]))[0])
+    top = len(LADDER) - 1
+    n_actions = np.minimum(3 + bucket, 9)
+    collector = (loans * 7 + month) % traits.contact.size
+    promised = np.zeros(loans.size, bool)
+    parts, windows = [], []
+    for step in range(int(n_actions.max(initial=0))):
+        on = np.flatnonzero(n_actions > step)
+        loan, c, b, paying, will = loans[on], collector[on], bucket[on], pays[on], willing[loans[on]]
+        day_of_month = np.minimum(1 + 3 * step + rng.integers(0, 3, on.size), 27)
+        day = _month_days(np.full(on.size, month), day_of_month)
+        since = (day - ladder.last_contact[loan]).astype(int)
+        new_round = np.isnat(ladder.last_contact[loan]) | (since > ROUND_GAP_DAYS)
+        rung = np.where(new_round, 0, ladder.rung[loan])
+        last_rung = np.where(new_round, -1, ladder.last_rung[loan])
+        is_call = rung == 0
+        connected = is_call & (rng.random(on.size) < traits.contact[c] * np.where(will, 1.0, 0.4))
+        reached = connected & (rng.random(on.size) < np.where(will, 0.85, 0.6))
+        outcome = np.where(is_call, np.where(connected, "connected", np.where(
+            rng.random(on.size) < 0.85, "no_answer", "wrong_number")), "delivered")
+        contact = reached | ~is_call
+        lapse = contact & (last_rung >= 0) & (rung <= last_rung) & ~((rung == top) & (last_rung == top))
+        promise = reached & ~promised[on] & (will == paying) & (
+            rng.random(on.size) < np.where(will, traits.persuasion[c], traits.bluffed[c]))
+        promised[on] |= promise
+        partial = rng.random(on.size) < 0.2
+        amount = np.where(paying, pay_amount[loan] * np.where(partial, 1.5, 1.0), installment[loan] * (1 + b) * 0.5)
+        promise_day = np.minimum(day_of_month + rng.integers(2, 8, on.size), days_in_month)
+        parts.append({
+            "loan": loan, "action_date": day, "action_type": np.array(LADDER)[rung], "collector": c,
+            "outcome": outcome, "reached_borrower": reached,
+            "promise_amount": np.where(promise, _money(amount), np.nan),
+            "promise_date": np.where(promise, _month_days(np.full(on.size, month), promise_day), np.datetime64("NaT")),
+            "planted_promise": np.where(~promise, "", np.where(~paying, "broken", np.where(partial, "partial", "kept"))),
+            "planted_lapse": lapse,
+        })
+        kept = promise & paying
+        windows.append((loan[kept], day_of_month[kept], promise_day[kept]))
+        slack = contact & (rng.random(on.size) < traits.lapse[c])
+        climbed = np.where(slack, np.maximum(rung - rng.integers(0, 2, on.size), 0), np.minimum(rung + 1, top))
+        ladder.rung[loan] = np.where(contact, climbed, rung)
+        ladder.last_rung[loan] = np.where(contact, rung, last_rung)
+        ladder.last_contact[loan] = np.where(contact, day, ladder.last_contact[loan])
+    actions = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    return actions, tuple(np.concatenate([w[i] for w in windows]) if windows else np.array([], int) for i in range(3))
+
+
 def generate_book(cfg: BookConfig, out: Path) -> dict:
     """Write landing folders <out>/<YYYY-MM-DD>/<ledger>.<fmt> and <out>/_truth/. Returns a summary."""
     rng = np.random.default_rng(cfg.seed)
@@ -185,8 +263,9 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
          asset == ASSET_CLASSES.index("sme")],
         ["vehicle", "property", "equipment"], "none")
     collateral_value = np.where(collateral == "none", np.nan, _money(principal * rng.uniform(1.0, 1.6, n)))
-    income = _money(np.exp(rng.normal(np.log(6000), 0.5, n)))
-    income[rng.random(n) < 0.15] = np.nan  # not declared
+    # planted borrower types behind the willingness x ability quadrant (truth in _truth/borrower_types)
+    willing = rng.random(n) < 0.7
+    able = rng.random(n) < 0.6
     loans = {
         "loan_id": loan_ids,
         "borrower_id": borrower_ids,
@@ -204,7 +283,6 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
         "guarantor_id": pc.if_else(pa.array(has_guarantor), _ids("G", borrower_no, 8), None),
         "collateral_type": collateral,
         "collateral_value": collateral_value,
-        "monthly_income": income,
     }
 
     # --- schedules (annuity, rounded to cents, last installment absorbs rounding) ------------
@@ -231,6 +309,11 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
         "principal_due": sched_principal,
         "interest_due": sched_interest,
     }
+    installment = installment_total[offsets[:-1]]
+    # able borrowers earn 4-8 installments a month, the others 0.8-2; 15% declare no income
+    income = _money(installment * np.where(able, rng.uniform(4, 8, n), rng.uniform(0.8, 2, n)))
+    income[rng.random(n) < 0.15] = np.nan
+    loans["monthly_income"] = income
     print(f"  loans and {offsets[-1]:,} installments built ({time.monotonic() - t0:.0f}s)", file=sys.stderr)
 
     # --- month by month ----------------------------------------------------------------------
@@ -239,10 +322,8 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
     state = np.full(n, -1)  # -1 not yet disbursed / no installment due; else index into STATES
     paid_upto = np.zeros(n, dtype=np.int64)  # installments fully paid (oldest first)
     written_off_on = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    collectors = np.arange(cfg.n_collectors)
-    collector_contact = rng.uniform(0.35, 0.75, cfg.n_collectors)  # chance a call connects
-    collector_persuasion = rng.uniform(0.2, 0.7, cfg.n_collectors)  # chance of a promise from a payer
-    collector_bluff = rng.uniform(0.05, 0.4, cfg.n_collectors)  # chance of a promise from a non-payer
+    traits = _CollectorTraits(rng, cfg.n_collectors)
+    ladder = _LadderState(n)
     ledgers = _Ledgers()
     month_end_states = []
     progress = _Progress("months simulated", cfg.months)
@@ -295,6 +376,22 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
             was_behind | is_prepay, rng.integers(1, 28, who.size),
             np.select([style < 0.15, style < 0.70, style < 0.90], [dd - rng.integers(1, 4, who.size), dd,
                       dd + rng.integers(1, 8, who.size)], dd - 1))
+
+        # --- collection actions on loans that were behind at the last month end ---------------
+        delinquent = (prev_state >= 1) & (prev_state < OPEN_STATES) & ~entering[movers]
+        pay_amount = np.full(n, np.nan)
+        pay_amount[who] = principal_paid + interest_paid + penalty
+        actions, promised_window = _collection_month(
+            rng, month, movers[delinquent], prev_state[delinquent], pays[delinquent], pay_amount,
+            installment, willing, traits, ladder)
+        if actions:
+            ledgers.add("collection_actions", **actions)
+        # a payer who promised pays inside the promise's window
+        promised = np.full(n, -1)
+        promised[promised_window[0]] = np.arange(promised_window[0].size)
+        kept = promised[who] >= 0
+        window = promised[who][kept]
+        pay_day[kept] = rng.integers(promised_window[1][window], promised_window[2][window] + 1)
         split = ~was_behind & ~is_prepay & (style >= 0.90)  # partial payment, rest paid later in the month
         pay_date = _month_days(np.full(who.size, month), pay_day)
         first_share = np.where(split, 0.5, 1.0)
@@ -317,7 +414,8 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
         pay_seq += count
         # reversals: a bounced payment made by the 20th is reversed 2-4 days later and paid again
         day_of = (payment_rows["date"] - _month_days(np.full(count, month), np.ones(count, int))).astype(int) + 1
-        bounce = np.flatnonzero((rng.random(count) < 0.02) & (day_of <= 20))
+        not_promised = np.concatenate([~kept, np.ones(rest_idx.size, bool)])
+        bounce = np.flatnonzero((rng.random(count) < 0.02) & (day_of <= 20) & not_promised)
         reversal_date = payment_rows["date"][bounce] + rng.integers(2, 5, bounce.size).astype("timedelta64[D]")
         repay_date = reversal_date + rng.integers(1, 4, bounce.size).astype("timedelta64[D]")
         rev_no = pay_seq + np.arange(bounce.size)
@@ -363,43 +461,6 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
             )
             pay_seq += recover.size
 
-        # --- collection actions on loans that were behind at the last month end ---------------
-        delinquent = (prev_state >= 1) & (prev_state < OPEN_STATES) & ~entering[movers]
-        dq = movers[delinquent]
-        dq_state = prev_state[delinquent]
-        will_pay = pays[delinquent]
-        n_actions = np.minimum(2 + dq_state, 8)
-        owner_a = np.repeat(np.arange(dq.size), n_actions)
-        step = np.arange(owner_a.size) - np.repeat(np.cumsum(n_actions) - n_actions, n_actions)
-        bucket_a = dq_state[owner_a]
-        ladder = np.array(["call", "sms", "call", "bureau_report", "letter", "lawyer_letter", "visit", "lawsuit",
-                           "enforcement"])
-        # rising pressure: the step-th action of a loan in bucket b uses rung min(b + step, 8) for step >= 2
-        rung = np.where(step < 2, np.where(step == 0, 0, 1), np.minimum(bucket_a + step - 1, 8))
-        action_type = ladder[rung]
-        collector = collectors[(dq[owner_a] * 7 + t) % cfg.n_collectors]
-        is_call = action_type == "call"
-        connected = is_call & (rng.random(owner_a.size) < collector_contact[collector] / (1 + 0.15 * bucket_a))
-        reached = connected & (rng.random(owner_a.size) < 0.75)
-        outcome = np.where(is_call, np.where(connected, "connected", np.where(
-            rng.random(owner_a.size) < 0.85, "no_answer", "wrong_number")), "delivered")
-        outcome = np.where(reached & (rng.random(owner_a.size) < 0.1), "refused", outcome)
-        reached = reached & (outcome != "refused")
-        promise_p = np.where(will_pay[owner_a], collector_persuasion[collector], collector_bluff[collector])
-        promise = reached & (rng.random(owner_a.size) < promise_p)
-        action_day = np.minimum(1 + step * 3 + rng.integers(0, 3, owner_a.size), 27)
-        action_date = _month_days(np.full(owner_a.size, month), action_day)
-        promise_amount = np.where(promise, _money(installment_total[offsets[dq[owner_a]]] * (1 + bucket_a) * 0.5),
-                                  np.nan)
-        promise_date = np.where(promise, action_date + rng.integers(2, 8, owner_a.size).astype("timedelta64[D]"),
-                                np.datetime64("NaT"))
-        ledgers.add(
-            "collection_actions",
-            loan=dq[owner_a], action_date=action_date, action_type=action_type,
-            collector=collector, outcome=outcome, reached_borrower=reached,
-            promise_amount=promise_amount, promise_date=promise_date,
-        )
-
         # --- borrower events: warning signals, mostly ahead of a first missed installment -------
         first_miss = (prev_state == 0) & (next_state == 1)
         p_event = np.where(first_miss, 0.45, np.where(prev_state == 0, 0.004, 0.05))
@@ -434,6 +495,8 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
         tables[ledger] = build(rows) if rows else no_rows
     counts = _write_days(out, days, tables, cfg.file_format)
     _write_truth(out, cfg, truth, month_end_states, loan_ids)
+    _write_collection_truth(out / "_truth", tables["collection_actions"][0], ledgers.concat("collection_actions"),
+                            loan_ids, willing, able)
     summary = {"config": asdict(cfg), "rows": counts, "days": int(days.size),
                "seconds": round(time.monotonic() - t0, 1)}
     (out / "_truth" / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -536,6 +599,16 @@ def _write_days(out: Path, days: np.ndarray, tables: dict, file_format: str) -> 
     for day in days:
         (out / str(day) / "_SUCCESS").touch()
     return counts
+
+
+def _write_collection_truth(folder: Path, actions: dict, rows: dict, loan_ids: pa.Array, willing, able):
+    """What the generator planted: each promise's outcome, each contact that failed to escalate, each loan's type."""
+    if rows:
+        pq.write_table(pa.table({
+            "action_id": actions["action_id"], "planted_promise": rows["planted_promise"],
+            "planted_lapse": rows["planted_lapse"],
+        }), folder / "planted_collection.parquet")
+    pq.write_table(pa.table({"loan_id": loan_ids, "willing": willing, "able": able}), folder / "borrower_types.parquet")
 
 
 def _write_truth(out: Path, cfg: BookConfig, truth: np.ndarray, month_end_states: list, loan_ids: pa.Array):
