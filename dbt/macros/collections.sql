@@ -14,3 +14,8 @@
     {{ ratio('promises', 'effective_contacts') }} as promise_rate,
     {{ ratio('promises_kept', 'promises - promises_pending') }} as kept_rate
 {%- endmacro %}
+
+{#- Rows where the condition holds, as a bigint (sum() of integers is a hugeint on DuckDB). -#}
+{% macro count_where(condition) -%}
+    cast(sum(case when {{ condition }} then 1 else 0 end) as bigint)
+{%- endmacro %}

@@ -34,14 +34,14 @@ counted as (
 
         -- counts
         count(*) as actions,
-        sum(case when actions.action_type = 'call' then 1 else 0 end) as calls_dialled,
-        sum(case when actions.action_type = 'call' and actions.is_connected then 1 else 0 end) as calls_connected,
-        sum(case when actions.is_effective_contact then 1 else 0 end) as effective_contacts,
+        {{ count_where("actions.action_type = 'call'") }} as calls_dialled,
+        {{ count_where("actions.action_type = 'call' and actions.is_connected") }} as calls_connected,
+        {{ count_where("actions.is_effective_contact") }} as effective_contacts,
         count(promises.action_id) as promises,
-        sum(case when promises.promise_status = 'kept' then 1 else 0 end) as promises_kept,
-        sum(case when promises.promise_status = 'partial' then 1 else 0 end) as promises_partial,
-        sum(case when promises.promise_status = 'broken' then 1 else 0 end) as promises_broken,
-        sum(case when promises.promise_status = 'pending' then 1 else 0 end) as promises_pending,
+        {{ count_where("promises.promise_status = 'kept'") }} as promises_kept,
+        {{ count_where("promises.promise_status = 'partial'") }} as promises_partial,
+        {{ count_where("promises.promise_status = 'broken'") }} as promises_broken,
+        {{ count_where("promises.promise_status = 'pending'") }} as promises_pending,
 
         -- amounts
         cast(coalesce(sum(promises.promise_amount), 0) as decimal(18, 2)) as promised_amount,

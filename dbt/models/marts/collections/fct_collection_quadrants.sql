@@ -100,8 +100,8 @@ contacts as (
     select
         snapshots.loan_id,
         snapshots.as_of_date,
-        sum(case when actions.action_type = 'call' then 1 else 0 end) as calls_dialled,
-        sum(case when actions.action_type = 'call' and actions.is_effective_contact then 1 else 0 end) as calls_reached
+        {{ count_where("actions.action_type = 'call'") }} as calls_dialled,
+        {{ count_where("actions.action_type = 'call' and actions.is_effective_contact") }} as calls_reached
     from snapshots
     inner join actions
         on snapshots.loan_id = actions.loan_id
@@ -117,7 +117,7 @@ promise_record as (
         snapshots.loan_id,
         snapshots.as_of_date,
         count(*) as promises_resolved,
-        sum(case when promises.promise_status = 'kept' then 1 else 0 end) as promises_kept
+        {{ count_where("promises.promise_status = 'kept'") }} as promises_kept
     from snapshots
     inner join promises
         on snapshots.loan_id = promises.loan_id

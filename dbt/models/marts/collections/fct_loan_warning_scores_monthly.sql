@@ -46,7 +46,7 @@ final as (
         state,
         count(*) as rules_fired,
         {{ dbt.listagg('rule_id', "', '", 'order by rule_id') }} as rule_ids,
-        sum(weight) as warning_score,
+        cast(sum(weight) as integer) as warning_score,
         count(*) >= {{ collection_parameter('combined_alert_min_rules') }} as is_combined_alert,
 
         -- dates

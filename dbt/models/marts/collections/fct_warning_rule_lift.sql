@@ -78,7 +78,7 @@ totals as (
     select
         count(distinct month_end) as month_ends,
         count(*) as loans,
-        sum(rolled) as rolled
+        cast(sum(rolled) as bigint) as rolled
     from at_risk
 
 ),
@@ -88,7 +88,7 @@ flagged as (
     select
         flags.rule_id,
         count(*) as flagged_loans,
-        sum(at_risk.rolled) as flagged_rolled
+        cast(sum(at_risk.rolled) as bigint) as flagged_rolled
     from flags
     inner join at_risk on flags.loan_id = at_risk.loan_id and flags.month_end = at_risk.month_end
     group by flags.rule_id
