@@ -11,32 +11,10 @@ import pytest
 
 from dagster_project.cli import run_pipeline
 from tests.conftest import query, warehouse_at
-from tests.landing import write_book
+from tests.landing import loan, pay, write_book
 
 D = dt.date.fromisoformat
 FIRST, LAST = D("2024-01-01"), D("2024-04-30")
-
-
-def loan(loan_id, origination, due_dates, principal=None):
-    principal = principal or 90 * len(due_dates)
-    rows = [("loans", {
-        "loan_id": loan_id, "borrower_id": "B" + loan_id, "borrower_name": None, "borrower_phone": None,
-        "borrower_id_number": None, "asset_class": "consumer", "principal_amount": principal,
-        "interest_rate": "0.1", "origination_date": D(origination), "maturity_date": D(due_dates[-1]),
-        "term_months": len(due_dates), "repayment_frequency": "monthly", "branch_id": "BR1",
-        "guarantor_id": None, "collateral_type": "none", "collateral_value": None, "monthly_income": None,
-    })]
-    rows += [("repayment_schedule", {"loan_id": loan_id, "installment_number": i, "due_date": D(due),
-                                     "principal_due": "90.00", "interest_due": "10.00"})
-             for i, due in enumerate(due_dates, start=1)]
-    return rows
-
-
-def pay(payment_id, loan_id, day, principal, interest, kind="payment", reverses=None):
-    return ("repayments", {
-        "payment_id": payment_id, "loan_id": loan_id, "value_date": D(day), "payment_type": kind,
-        "reverses_payment_id": reverses, "amount": principal + interest, "principal_paid": principal,
-        "interest_paid": interest, "penalty_paid": 0, "channel": "app"})
 
 
 MONTHLY = ["2024-02-10", "2024-03-10", "2024-04-10"]
