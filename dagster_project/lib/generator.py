@@ -170,7 +170,7 @@ def _collection_month(rng, month, loans, bucket, pays, pay_amount, installment, 
     Calls are retried until one reaches the borrower; every contact (a call that reached him, or any
     other means, delivered) moves the loan one rung up the LADDER, except when a lax collector repeats
     the rung or steps back: the next contact is then a planted lapse. One promise at most per loan and
-    month, on a call that reached him: a willing payer's is kept (one in five promises half as much
+    month, on a call or visit that reached him: a willing payer's is kept (one in five promises half as much
     again: partial), an unwilling non-payer's is broken.
     Returns the action rows and, for the promises of payers, (loans, first day, last day of the window).
     """
@@ -192,6 +192,8 @@ def _collection_month(rng, month, loans, bucket, pays, pay_amount, installment, 
         is_call = rung == 0
         connected = is_call & (rng.random(on.size) < traits.contact[c] * np.where(will, 1.0, 0.4))
         reached = connected & (rng.random(on.size) < np.where(will, 0.85, 0.6))
+        is_visit = rung == LADDER.index("visit")  # a field visit meets the borrower more often than not
+        reached |= is_visit & (rng.random(on.size) < np.where(will, 0.8, 0.5))
         outcome = np.where(is_call, np.where(connected, "connected", np.where(
             rng.random(on.size) < 0.85, "no_answer", "wrong_number")), "delivered")
         contact = reached | ~is_call

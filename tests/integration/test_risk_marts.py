@@ -1,6 +1,5 @@
 """Risk marts on a generated book, checked against the generator's truth and a second method (numpy)."""
 
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -11,22 +10,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from dagster_project.cli import run_pipeline
-from dagster_project.lib.generator import OPEN_STATES, STATES, BookConfig, generate_book
+from dagster_project.lib.generator import OPEN_STATES, STATES
 from dagster_project.lib.settings import DBT_DIR
-from tests.conftest import query, warehouse_at
+from tests.conftest import query
 
-CONFIG = BookConfig(n_loans=20_000, months=12, start="2025-01-01", seed=5, write_off_dpd=90, origination_months=1)
 BUCKETS = STATES[:OPEN_STATES]
-
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("risk")
-    with warehouse_at(folder):
-        generate_book(CONFIG, folder / "landing")
-        run_pipeline(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
-    return folder
 
 
 def truth_matrix(book):

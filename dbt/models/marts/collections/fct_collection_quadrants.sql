@@ -1,7 +1,8 @@
 -- Willingness x ability quadrant (还款意愿 x 还款能力) of every delinquent loan at each month end
 -- and on the last aged day, with the treatment and pressure level of the seed
 -- collection_treatments for its quadrant and bucket. Proxies over the lookback_days up to the day:
---   willing: kept rate of resolved promises >= min_kept_rate; without resolved promises, calls
+--   willing: share of resolved promises honoured (kept or partial) >= min_honoured_rate; without
+--            resolved promises, calls
 --            that reached the borrower / calls dialled >= min_reach_rate; without calls, any
 --            payment in the lookback;
 --   able:    declared monthly income / monthly installment >= min_income_cover; without income,
@@ -117,7 +118,7 @@ promise_record as (
         snapshots.loan_id,
         snapshots.as_of_date,
         count(*) as promises_resolved,
-        {{ count_where("promises.promise_status = 'kept'") }} as promises_kept
+        {{ count_where("promises.promise_status in ('kept', 'partial')") }} as promises_honoured
     from snapshots
     inner join promises
         on snapshots.loan_id = promises.loan_id
@@ -151,11 +152,11 @@ proxies as (
         coalesce(contacts.calls_dialled, 0) as calls_dialled,
         coalesce(contacts.calls_reached, 0) as calls_reached,
         coalesce(promise_record.promises_resolved, 0) as promises_resolved,
-        coalesce(promise_record.promises_kept, 0) as promises_kept,
+        coalesce(promise_record.promises_honoured, 0) as promises_honoured,
         coalesce(payments_made.payments, 0) as payments,
         loans.monthly_income,
         installments.installment_amount,
-        {{ ratio('promise_record.promises_kept', 'promise_record.promises_resolved') }} as kept_rate,
+        {{ ratio('promise_record.promises_honoured', 'promise_record.promises_resolved') }} as honoured_rate,
         {{ ratio('contacts.calls_reached', 'contacts.calls_dialled') }} as reach_rate,
         {{ ratio('loans.monthly_income', 'installments.installment_amount') }} as income_cover,
         {{ ratio('snapshots.paid_to_date', 'snapshots.due_to_date') }} as paid_share
@@ -175,7 +176,7 @@ classified as (
     select
         *,
         case
-            when kept_rate is not null then kept_rate >= {{ collection_parameter('min_kept_rate') }}
+            when honoured_rate is not null then honoured_rate >= {{ collection_parameter('min_honoured_rate') }}
             when reach_rate is not null then reach_rate >= {{ collection_parameter('min_reach_rate') }}
             else payments > 0
         end as is_willing,
@@ -217,8 +218,8 @@ final as (
         classified.calls_reached,
         classified.reach_rate,
         classified.promises_resolved,
-        classified.promises_kept,
-        classified.kept_rate,
+        classified.promises_honoured,
+        classified.honoured_rate,
         classified.payments,
         classified.income_cover,
         classified.paid_share,

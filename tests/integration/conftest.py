@@ -1,0 +1,20 @@
+import datetime as dt
+
+import pytest
+
+from dagster_project.cli import run_pipeline
+from dagster_project.lib.generator import BookConfig, generate_book
+from tests.conftest import warehouse_at
+
+BOOK = BookConfig(n_loans=20_000, months=12, start="2025-01-01", seed=5, write_off_dpd=90, origination_months=1)
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory):
+    """A generated book of 20,000 loans over 2025 through the whole pipeline, shared by the risk and
+    collections tests (its truth in <book>/landing/_truth)."""
+    folder = tmp_path_factory.mktemp("book")
+    with warehouse_at(folder):
+        generate_book(BOOK, folder / "landing")
+        run_pipeline(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    return folder
