@@ -63,11 +63,11 @@ def step(name: str, first: dt.date, last: dt.date) -> dict:
 
     started = time.monotonic()
     if name == "days":
-        run_pipeline(first, last, risk_marts=False)
+        run_pipeline(first, last, marts=False)
     elif name == "risk_marts":
         from dagster_project import definitions
 
-        definitions.defs().resolve_job_def("risk_marts_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+        definitions.defs().resolve_job_def("marts_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
         return {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(peak_rss_mb()), "rows": 0}
     elif name == "bare_sql":
         sql = compiled_aging_sql(first, last)

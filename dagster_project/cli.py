@@ -20,9 +20,9 @@ def prepare_dbt() -> None:
                    check=True)
 
 
-def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None, risk_marts: bool = True):
+def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None, marts: bool = True):
     """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill),
-    then (risk_marts) one run rebuilding the month-end history marts."""
+    then (marts) one run rebuilding the month-end history marts."""
     import dagster as dg
 
     from dagster_project import definitions
@@ -36,8 +36,8 @@ def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None, risk_mart
             "dagster/asset_partition_range_end": last_day.isoformat(),
         },
     )
-    if risk_marts:
-        defs.resolve_job_def("risk_marts_job").execute_in_process(instance=instance)
+    if marts:
+        defs.resolve_job_def("marts_job").execute_in_process(instance=instance)
 
 
 def summary() -> str:

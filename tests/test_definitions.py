@@ -13,14 +13,15 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
         "core_lending/collection_actions", "core_lending/borrower_events", "core_lending/write_offs",
         "core_lending/landed_files", "config/delinquency_buckets",
         "intermediate/int_repayment_schedules_accumulated", "marts/fct_loan_aging_daily",
-        "marts/fct_loan_aging_monthly",
+        "marts/fct_loan_aging_monthly", "marts/fct_collection_kpis_daily", "marts/fct_warning_signals",
+        "marts/fct_collection_quadrants", "marts/fct_collection_escalation_lapses",
     } <= keys
     checks = {key.name for key in graph.asset_check_keys}
     assert {"aging_active_loans_have_a_bucket", "aging_overdue_iff_days_past_due",
             "bucket_edges_are_contiguous_delinquency_buckets_"} <= checks
-    assert {"daily_ledgers_job", "risk_marts_job"} <= {job.name for job in defs.resolve_all_job_defs()}
-    assert {s.name for s in defs.schedules} >= {"daily_ledgers_job_schedule", "risk_marts_job_schedule"}
-    assert "landed_day_sensor" in {s.name for s in defs.sensors}
+    assert {"daily_ledgers_job", "marts_job"} <= {job.name for job in defs.resolve_all_job_defs()}
+    assert {s.name for s in defs.schedules} >= {"daily_ledgers_job_schedule"}
+    assert {"landed_day_sensor", "marts_after_daily_run"} <= {s.name for s in defs.sensors}
 
 
 def test_daily_assets_are_partitioned_single_run_backfills_in_the_warehouse_pool():

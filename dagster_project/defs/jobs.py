@@ -3,7 +3,7 @@ import dagster as dg
 from dagster_project.defs.ingest.assets import load_landed_ledgers
 from dagster_project.defs.partitions import daily_partitions
 from dagster_project.defs.ingest.tapes import month_end_tape
-from dagster_project.defs.transform.assets import dbt_daily_models, dbt_risk_marts
+from dagster_project.defs.transform.assets import dbt_daily_models, dbt_marts
 
 daily_ledgers_job = dg.define_asset_job(
     "daily_ledgers_job",
@@ -12,8 +12,8 @@ daily_ledgers_job = dg.define_asset_job(
     description="Load a day's (or a range's) ledgers and age the book for those days.",
 )
 
-risk_marts_job = dg.define_asset_job(
-    "risk_marts_job",
-    selection=dg.AssetSelection.assets(month_end_tape, dbt_risk_marts),
-    description="Load month-end tapes and rebuild the month-end history marts: roll rates, Pi, expected loss.",
+marts_job = dg.define_asset_job(
+    "marts_job",
+    selection=dg.AssetSelection.assets(month_end_tape, dbt_marts),
+    description="Load month-end tapes and rebuild the marts: risk (roll rates, Pi, expected loss) and collections.",
 )

@@ -2,7 +2,7 @@ import datetime as dt
 
 import dagster as dg
 
-from dagster_project.defs.jobs import daily_ledgers_job
+from dagster_project.defs.jobs import daily_ledgers_job, marts_job
 from dagster_project.lib.settings import landing_path
 
 COMPLETE_MARKER = "_SUCCESS"
@@ -32,3 +32,14 @@ def landed_day_sensor(context: dg.SensorEvaluationContext):
         yield dg.RunRequest(run_key=day, partition_key=day)
     if days:
         context.update_cursor(days[-1])
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[daily_ledgers_job],
+    request_job=marts_job,
+    minimum_interval_seconds=60,
+)
+def marts_after_daily_run(context: dg.RunStatusSensorContext):
+    """Every successful daily run is followed by one rebuild of the marts (and their publication)."""
+    return dg.RunRequest(run_key=context.dagster_run.run_id)

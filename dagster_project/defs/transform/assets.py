@@ -34,8 +34,8 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     project=dbt_project,
     exclude=DAILY_SELECTOR,
     pool=WAREHOUSE_POOL,
-    name="dbt_risk_marts",
+    name="dbt_marts",
 )
-def dbt_risk_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Month-end history marts (roll rates, Pi, expected loss, vintages): rebuilt whole after the daily run."""
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """The marts that are rebuilt whole after each daily run: month-end risk history and collections."""
     yield from dbt.cli(["build"], context=context).stream()
