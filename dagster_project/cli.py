@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--months", type=int, default=18)
     sub.add_parser("summary", help="print the latest day of the aging snapshot")
     sub.add_parser("contract-docs", help="regenerate docs/ledger_contract.md and the dbt sources file")
+    sub.add_parser("expectations", help="rewrite the Great Expectations suites and checkpoints in expectations/gx")
     args = parser.parse_args(argv)
 
     if args.command == "generate":
@@ -136,6 +137,11 @@ def main(argv: list[str] | None = None) -> None:
 
         for path in write_contract_docs():
             print(f"wrote {path}")
+    elif args.command == "expectations":
+        from dagster_project.lib.quality import GX_ROOT, write_context
+
+        write_context()
+        print(f"wrote {GX_ROOT / 'gx'}")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,28 @@
 import dagster as dg
 
+from dagster_project.defs.audit.assets import marts_candidate
 from dagster_project.defs.ingest.assets import load_landed_ledgers
-from dagster_project.defs.partitions import daily_partitions
 from dagster_project.defs.ingest.tapes import month_end_tape
+from dagster_project.defs.partitions import daily_partitions
+from dagster_project.defs.publish.assets import bi_publication
 from dagster_project.defs.transform.assets import dbt_daily_models, dbt_marts
 
 daily_ledgers_job = dg.define_asset_job(
     "daily_ledgers_job",
     selection=dg.AssetSelection.assets(load_landed_ledgers, dbt_daily_models),
     partitions_def=daily_partitions,
-    description="Load a day's (or a range's) ledgers and age the book for those days.",
+    description="Load a day's (or a range's) ledgers, validate them and age the book for those days.",
 )
 
 marts_job = dg.define_asset_job(
     "marts_job",
-    selection=dg.AssetSelection.assets(month_end_tape, dbt_marts),
-    description="Load month-end tapes and rebuild the marts: risk (roll rates, Pi, expected loss) and collections.",
+    selection=dg.AssetSelection.assets(month_end_tape, dbt_marts, marts_candidate, bi_publication),
+    description="Load month-end tapes, rebuild the risk and collections marts, validate every mart and "
+                "publish them to BI if all passed.",
+)
+
+publish_job = dg.define_asset_job(
+    "publish_job",
+    selection=dg.AssetSelection.assets(marts_candidate, bi_publication),
+    description="Validate the marts as they are and publish them to BI if all passed (no rebuild).",
 )

@@ -1,9 +1,12 @@
-"""Load landing folders into the warehouse's raw tables, all or nothing.
+"""Load landing folders into the warehouse's raw tables.
 
 A day's files are read into staging tables, checked against the ledger
 contract, and only then swapped into raw.<ledger> in one transaction that
-first deletes whatever those days loaded before. Loading a day twice leaves
-the same rows; a bad file leaves the warehouse as it was.
+first deletes whatever those days loaded before. A row that breaks a rule of
+the contract goes to raw.quarantine instead, with file, row, column and
+reason. A file that cannot be read as its ledger (missing, unreadable, a
+column missing) stops the load and leaves the warehouse as it was. Loading a
+day twice leaves the same rows.
 """
 
 from __future__ import annotations
@@ -41,13 +44,27 @@ class Problem:
 
 
 class LedgerError(ValueError):
-    """A landing file breaks the ledger contract. Nothing was loaded."""
+    """A landing file cannot be read as its ledger. Nothing was loaded."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         shown = "\n".join(f"  - {p}" for p in problems[:MAX_REPORTED])
         more = f"\n  ... and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
         super().__init__(f"{len(problems)} problem(s) in the landing files, nothing loaded:\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    rows: dict[str, int]  # rows loaded per ledger
+    quarantined: dict[str, int]  # rows sent to raw.quarantine per ledger
+    problems: list[Problem]  # the first problems of the quarantined rows
+
+    def report(self) -> str:
+        total = sum(self.quarantined.values())
+        if not total:
+            return "no row quarantined"
+        shown = "\n".join(f"  - {p}" for p in self.problems)
+        return f"{total} row(s) quarantined in raw.quarantine, the first:\n{shown}"
 
 
 @contextmanager
@@ -76,6 +93,12 @@ def ledger_file(landing: Path, day: dt.date, ledger: str) -> Path:
 LANDED_FILES_DDL = """create table if not exists raw.landed_files (
   landing_date date not null, ledger varchar not null, source_file varchar not null,
   row_count bigint not null, loaded_at timestamp not null
+)"""
+
+QUARANTINE_DDL = """create table if not exists raw.quarantine (
+  ledger varchar not null, landing_date date not null, source_file varchar not null,
+  source_row bigint not null, column_name varchar not null, reason varchar not null,
+  row_values varchar not null, quarantined_at timestamp not null
 )"""
 
 
@@ -164,71 +187,75 @@ def _checks(ledger: Ledger) -> list[tuple[str, str, str]]:
     return checks
 
 
-def _validate(con: duckdb.DuckDBPyConnection, ledger: Ledger, table: str) -> list[Problem]:
-    checks = _checks(ledger)
-    counts = con.execute(
-        "select " + ", ".join(f"count(*) filter (where {condition})" for _, condition, _ in checks) + f" from {table}"
-    ).fetchone()
-    problems = []
-    for (column, condition, message), count in zip(checks, counts):
-        if count:
-            problems += _problems(con, table, column, condition, message, count)
+def _reject(con: duckdb.DuckDBPyConnection, ledger: Ledger, table: str) -> str:
+    """A temp table with one row per (staged row, broken rule): source file and row, column, reason."""
     key = ", ".join(ledger.key)
-    duplicates = f"count(*) over (partition by _landing_date, {key}) > 1"
-    count = con.execute(f"select count(*) from (select {duplicates} as bad from {table}) where bad").fetchone()[0]
-    if count:
-        keyed = f"(select *, {duplicates} as duplicated from {table})"
-        problems += _problems(con, keyed, key, "duplicated", f"duplicate key ({key}) on the same day", count)
-    return problems
+    rules = _checks(ledger) + [(key, "duplicated", f"duplicate key ({key}) on the same day")]
+    selects = []
+    for column, condition, message in rules:
+        value = column.split(",")[0]
+        reason = f"case when {value} is null then '{message}' else concat('value ''', {value}, ''' ', '{message}') end"
+        selects.append(f"select _source_file, _source_row, '{column}' as column_name, {reason} as reason "
+                       f"from keyed where {condition}")
+    rejects = f"reject_{ledger.name}"
+    con.execute(
+        f"create or replace temp table {rejects} as "
+        f"with keyed as (select *, count(*) over (partition by _landing_date, {key}) > 1 as duplicated from {table}) "
+        + " union all ".join(selects))
+    return rejects
 
 
-def _problems(con, table: str, column: str, condition: str, message: str, count: int) -> list[Problem]:
-    """The first few rows breaking a rule, each with its file, row and value."""
-    value = column.split(",")[0]
-    first = con.execute(
-        f"select _source_file, _source_row, cast({value} as varchar) from {table} where {condition} "
-        "order by _source_file, _source_row limit 5").fetchall()
-    problems = [Problem(file, row, column, message if v is None else f"value {v!r} {message}") for file, row, v in first]
-    if count > len(first):
-        problems.append(Problem(first[0][0], None, column, f"{count - len(first)} more row(s) where it {message}"))
-    return problems
+def _first_problems(con, rejects: dict[str, str]) -> list[Problem]:
+    union = " union all ".join(f"select * from {table}" for table in rejects.values())
+    first = con.execute(f"select * from ({union}) order by _source_file, _source_row limit {MAX_REPORTED}").fetchall()
+    return [Problem(file, row, column, reason) for file, row, column, reason in first]
 
 
-def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date]) -> dict[str, int]:
-    """Replace raw.<ledger> rows of these landing days with the days' files. Returns rows loaded per ledger."""
+def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date]) -> Loaded:
+    """Replace raw.<ledger> (and raw.quarantine) rows of these landing days with the days' files."""
     files = {name: [ledger_file(landing, day, name) for day in days] for name in LEDGERS}
-    problems, staged = [], {}
+    staged, rejects = {}, {}
     for name, ledger in LEDGERS.items():
         staged[name] = _stage(con, ledger, files[name])
-        problems += _validate(con, ledger, staged[name])
-    if problems:
-        raise LedgerError(problems)
+        rejects[name] = _reject(con, ledger, staged[name])
     con.execute("create schema if not exists raw")
     try:
         with transaction(con):
-            return _replace_days(con, files, staged, days)
+            rows, quarantined = _replace_days(con, files, staged, rejects, days)
+        return Loaded(rows, quarantined, _first_problems(con, rejects))
     finally:
-        for table in staged.values():
+        for table in [*staged.values(), *rejects.values()]:
             con.execute(f"drop table if exists {table}")
 
 
-def _replace_days(con, files: dict[str, list[Path]], staged: dict[str, str], days: list[dt.date]) -> dict[str, int]:
-    """Inside the load's transaction: each ledger's rows of these days, and the landed_files log."""
+def _replace_days(con, files, staged, rejects, days) -> tuple[dict[str, int], dict[str, int]]:
+    """Inside the load's transaction: each ledger's good rows of these days, its quarantined rows and
+    the landed_files log."""
     day_list = ", ".join(f"date '{d.isoformat()}'" for d in days)
     con.execute(LANDED_FILES_DDL)
+    con.execute(QUARANTINE_DDL)
     con.execute(f"delete from raw.landed_files where landing_date in ({day_list})")
-    counts = {}
+    con.execute(f"delete from raw.quarantine where landing_date in ({day_list})")
+    rows, quarantined = {}, {}
     for name, ledger in LEDGERS.items():
         con.execute(raw_table_ddl(ledger))
         con.execute(f"delete from raw.{name} where _landing_date in ({day_list})")
         typed = ", ".join(f"cast({c.name} as {c.type}) as {c.name}" for c in ledger.columns)
-        con.execute(f"insert into raw.{name} select {typed}, _landing_date, _source_file, _source_row "
-                    f"from {staged[name]}")
-        counts[name] = con.execute(f"select count(*) from {staged[name]}").fetchone()[0]
+        values = ", ".join(f"'{c.name}': {c.name}" for c in ledger.columns)
+        good = (f"select * from {staged[name]} s where not exists (select 1 from {rejects[name]} r "
+                f"where r._source_file = s._source_file and r._source_row = s._source_row)")
+        con.execute(f"insert into raw.{name} select {typed}, _landing_date, _source_file, _source_row from ({good})")
+        rows[name] = con.execute(f"select count(*) from ({good})").fetchone()[0]
+        con.execute(
+            f"insert into raw.quarantine select '{name}', s._landing_date, r._source_file, r._source_row, "
+            f"r.column_name, r.reason, to_json({{{values}}}), current_timestamp "
+            f"from {rejects[name]} r join {staged[name]} s using (_source_file, _source_row)")
+        quarantined[name] = con.execute(
+            f"select count(*) from (select distinct _source_file, _source_row from {rejects[name]})").fetchone()[0]
         con.register("landed", pa.table({"landing_date": days, "source_file": [str(p) for p in files[name]]}))
         con.execute(
             f"insert into raw.landed_files select l.landing_date, '{name}', l.source_file, "
             f"count(s._source_row), current_timestamp from landed l "
             f"left join {staged[name]} s on s._source_file = l.source_file group by all")
         con.unregister("landed")
-    return counts
+    return rows, quarantined

@@ -12,6 +12,8 @@ DBT_DIR = REPO / "dbt"
 
 os.environ.setdefault("LENDING_WAREHOUSE", str(REPO / "data" / "warehouse.duckdb"))
 os.environ.setdefault("LENDING_LANDING", str(REPO / "data" / "landing"))
+# What BI reads: the published DuckDB file and Parquet copies, replaced only after every check passed.
+os.environ.setdefault("LENDING_BI", str(REPO / "data" / "bi"))
 # The real month-end tape of ../shared (see its README), loaded as the portfolio uci_credit_card.
 os.environ.setdefault("LENDING_UCI_TAPE", str(REPO.parent / "shared" / "data" / "uci_credit_card" / "UCI_Credit_Card.csv"))
 
@@ -22,6 +24,15 @@ def warehouse_path() -> Path:
 
 def landing_path() -> Path:
     return Path(os.environ["LENDING_LANDING"]).resolve()
+
+
+def bi_path() -> Path:
+    return Path(os.environ["LENDING_BI"]).resolve()
+
+
+def bi_recent_days() -> int:
+    """Days of the loan x day marts that are published (and reconciled before publishing)."""
+    return int(os.environ.get("LENDING_BI_RECENT_DAYS", "31"))
 
 
 def uci_tape_path() -> Path:

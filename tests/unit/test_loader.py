@@ -1,4 +1,5 @@
-"""The loader refuses every breach of the ledger contract, names file, row and column, and loads nothing."""
+"""The loader quarantines every row that breaches the ledger contract, naming file, row and column, and loads
+the rest; a file it cannot read stops the load and changes nothing."""
 
 import datetime as dt
 import os
@@ -40,8 +41,8 @@ def raw_count(tmp_path, table="repayments"):
 
 
 def test_good_day_loads_and_reloading_gives_the_same_rows(tmp_path):
-    counts = load(tmp_path, {"loans": [LOAN], "repayments": [PAYMENT]})
-    assert counts["loans"] == 1 and counts["repayments"] == 1
+    loaded = load(tmp_path, {"loans": [LOAN], "repayments": [PAYMENT]})
+    assert loaded.rows["loans"] == 1 and loaded.rows["repayments"] == 1 and loaded.report() == "no row quarantined"
     first = duckdb.connect(str(tmp_path / "w.duckdb")).execute(
         "select * exclude (_source_file) from raw.repayments").fetchall()
     load(tmp_path, {"loans": [LOAN], "repayments": [PAYMENT]})
@@ -66,24 +67,36 @@ def test_good_day_loads_and_reloading_gives_the_same_rows(tmp_path):
         ("loans", {**LOAN, "principal_amount": "0"}, "principal_amount", "is below the minimum 0.01"),
     ],
 )
-def test_bad_value_is_rejected_with_file_row_and_column(tmp_path, ledger, row, column, expected):
+def test_bad_value_is_quarantined_with_file_row_column_and_reason(tmp_path, ledger, row, column, expected):
     good = {"loans": [LOAN], "repayments": [PAYMENT]}
     # the bad row is the second of its file, after a good one with another key
     key = "payment_id" if ledger == "repayments" else "loan_id"
     rows = {**good, ledger: [{**good[ledger][0], key: "X0"}, row]}
-    with pytest.raises(LedgerError) as err:
-        load(tmp_path, rows)
-    problem = err.value.problems[0]
+    loaded = load(tmp_path, rows)
+    assert loaded.quarantined[ledger] == 1 and loaded.rows[ledger] == 1
+    problem = loaded.problems[0]
     assert problem.file.endswith(f"{DAY}/{ledger}.csv")
-    assert (problem.row, problem.column) == (2, column)
-    assert expected in str(err.value)
-    assert f"{ledger}.csv, row 2, column {column}" in str(err.value)
-    assert raw_count(tmp_path) == 0 and raw_count(tmp_path, "loans") == 0
+    assert (problem.row, problem.column) == (2, column) and expected in problem.message
+    assert f"{ledger}.csv, row 2, column {column}" in loaded.report()
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        quarantined = con.execute("select ledger, landing_date, source_row, column_name, reason, "
+                                  "json_extract_string(row_values, '$." + key + "') from raw.quarantine").fetchall()
+        assert quarantined == [(ledger, DAY, 2, column, problem.message, row[key])]
+        # the good row of the same file is loaded, the bad one only in quarantine
+        assert con.execute(f"select {key} from raw.{ledger} where {key} = 'X0'").fetchall() == [("X0",)]
 
 
-def test_duplicate_key_in_a_day_is_rejected(tmp_path):
-    with pytest.raises(LedgerError, match=r"repayments.csv, row \d, column payment_id: .*duplicate key"):
-        load(tmp_path, {"loans": [LOAN], "repayments": [PAYMENT, PAYMENT]})
+def test_duplicate_key_in_a_day_quarantines_both_rows(tmp_path):
+    loaded = load(tmp_path, {"loans": [LOAN], "repayments": [PAYMENT, PAYMENT]})
+    assert loaded.quarantined["repayments"] == 2 and loaded.rows["repayments"] == 0
+    assert "duplicate key (payment_id) on the same day" in loaded.report()
+
+
+def test_reloading_a_day_replaces_its_quarantine(tmp_path):
+    load(tmp_path, {"loans": [LOAN], "repayments": [{**PAYMENT, "amount": "abc"}]})
+    assert raw_count(tmp_path, "quarantine") == 1
+    load(tmp_path, {"loans": [LOAN], "repayments": [PAYMENT]})  # the corrected file
+    assert raw_count(tmp_path, "quarantine") == 0 and raw_count(tmp_path) == 1
 
 
 def test_missing_file_is_named(tmp_path):
@@ -112,20 +125,24 @@ def test_unreadable_parquet_is_named(tmp_path):
             load_days(con, tmp_path / "landing", [DAY])
 
 
-def test_a_bad_day_in_a_range_loads_nothing_of_the_range(tmp_path):
+def test_an_unreadable_file_in_a_range_loads_nothing_of_the_range(tmp_path):
     good_day = DAY - dt.timedelta(days=1)
     write_day(tmp_path / "landing", good_day, {"repayments": [{**PAYMENT, "value_date": str(good_day)}]})
-    write_day(tmp_path / "landing", DAY, {"repayments": [{**PAYMENT, "amount": "abc"}]})
+    folder = write_day(tmp_path / "landing", DAY, {"loans": [LOAN]})
+    (folder / "repayments.csv").write_text("payment_id,loan_id\nP9,L1\n")  # columns missing
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        with pytest.raises(LedgerError):
+        with pytest.raises(LedgerError, match="column is missing"):
             load_days(con, tmp_path / "landing", [good_day, DAY])
     assert raw_count(tmp_path) == 0
 
 
 def test_a_failed_reload_keeps_the_rows_loaded_before(tmp_path):
     load(tmp_path, {"loans": [LOAN], "repayments": [PAYMENT]})
-    with pytest.raises(LedgerError):
-        load(tmp_path, {"loans": [LOAN], "repayments": [{**PAYMENT, "channel": "pigeon"}]})
+    folder = tmp_path / "landing" / str(DAY)
+    (folder / "repayments.csv").write_bytes(b"")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        with pytest.raises(LedgerError):
+            load_days(con, tmp_path / "landing", [DAY])
     assert raw_count(tmp_path) == 1
 
 

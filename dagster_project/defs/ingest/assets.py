@@ -15,6 +15,9 @@ from dagster_project.lib.settings import duckdb_config, landing_path, warehouse_
     ]
     + [dg.AssetSpec(["core_lending", "landed_files"], description="One row per ledger file loaded.",
                     group_name="ingest", kinds={"duckdb"})],
+    check_specs=[dg.AssetCheckSpec(
+        "no_row_quarantined", asset=["core_lending", "landed_files"],
+        description="Rows that broke the ledger contract went to raw.quarantine (a warning, not a stop).")],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
@@ -26,7 +29,17 @@ def load_landed_ledgers(context: dg.AssetExecutionContext):
     days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
     context.log.info(f"Loading {len(days)} day(s) {days[0]} .. {days[-1]} from {landing_path()}")
     with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
-        counts = load_days(con, landing_path(), days)
-    for name, rows in counts.items():
-        yield dg.MaterializeResult(asset_key=["core_lending", name], metadata={"rows_loaded": rows})
-    yield dg.MaterializeResult(asset_key=["core_lending", "landed_files"], metadata={"days_loaded": len(days)})
+        loaded = load_days(con, landing_path(), days)
+    if sum(loaded.quarantined.values()):
+        context.log.warning(loaded.report())
+    for name, rows in loaded.rows.items():
+        yield dg.MaterializeResult(asset_key=["core_lending", name],
+                                   metadata={"rows_loaded": rows, "rows_quarantined": loaded.quarantined[name]})
+    yield dg.MaterializeResult(
+        asset_key=["core_lending", "landed_files"],
+        metadata={"days_loaded": len(days), "rows_quarantined": sum(loaded.quarantined.values())},
+        check_results=[dg.AssetCheckResult(
+            check_name="no_row_quarantined", passed=not sum(loaded.quarantined.values()),
+            severity=dg.AssetCheckSeverity.WARN, metadata={"rows_quarantined": sum(loaded.quarantined.values())},
+            description=loaded.report())],
+    )

@@ -1,0 +1,48 @@
+"""Great Expectations suites as blocking asset checks: a failure stops everything downstream in
+the run, so bad raw rows are not aged and bad marts are not published."""
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+
+from dagster_project.defs.partitions import WAREHOUSE_POOL
+from dagster_project.lib import quality
+from dagster_project.lib.settings import bi_recent_days, duckdb_config, warehouse_path
+
+
+def _specs(suites) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(s.name, asset=list(s.asset), blocking=True, description=s.description) for s in suites]
+
+
+def _results(context, suites, params: dict):
+    with duckdb.connect(str(warehouse_path()), read_only=True, config=duckdb_config()) as con:
+        for suite in suites:
+            result = quality.validate(con, suite, params)
+            (context.log.info if result.success else context.log.error)(result.summary())
+            yield dg.AssetCheckResult(
+                asset_key=list(suite.asset), check_name=suite.name, passed=result.success,
+                severity=dg.AssetCheckSeverity.ERROR, description=result.summary()[:2000],
+                metadata={"rows_validated": result.rows, "failed_expectations": [f.rule for f in result.failures],
+                          "data_docs": str(quality.DATA_DOCS)})
+
+
+def run_window(tags: dict) -> tuple[dt.date, dt.date]:
+    """First and last day of the run's partitions, from the tags Dagster gives a partitioned run."""
+    if "dagster/partition" in tags:
+        day = dt.date.fromisoformat(tags["dagster/partition"])
+        return day, day
+    return (dt.date.fromisoformat(tags["dagster/asset_partition_range_start"]),
+            dt.date.fromisoformat(tags["dagster/asset_partition_range_end"]))
+
+
+@dg.multi_asset_check(specs=_specs(quality.RAW_SUITES), name="raw_ledger_expectations", pool=WAREHOUSE_POOL)
+def raw_ledger_expectations(context: dg.AssetCheckExecutionContext):
+    """The raw ledgers' rows landed in the run's window (and the raw tables' schema)."""
+    yield from _results(context, quality.RAW_SUITES, quality.raw_params(*run_window(context.run.tags)))
+
+
+@dg.multi_asset_check(specs=_specs(quality.MART_SUITES), name="mart_expectations", pool=WAREHOUSE_POOL)
+def mart_expectations(context: dg.AssetCheckExecutionContext):
+    """Every published mart: matrices, Pi, M, reconciliation with the snapshot, days complete, no personal data."""
+    yield from _results(context, quality.MART_SUITES, {"days": bi_recent_days()})

@@ -1,0 +1,283 @@
+"""The quality gate: Great Expectations suites for the raw ledgers and the published marts.
+
+Each suite is a SQL frame (the rows to validate, with derived columns for rules that span
+tables) and expectations on its columns. The frames are read from DuckDB into pandas and
+validated by a checkpoint of the GX file context in expectations/gx, which also rebuilds the
+Data Docs there. (GX's own SQL datasource returns empty results on DuckDB: upstream bug #11579.)
+Every expectation is row by row, so a large frame is validated in chunks.
+
+`lending expectations` writes the suites, validation definitions and checkpoints from this
+module into expectations/gx; a test keeps the committed JSON in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass, field
+from functools import cache
+
+import duckdb
+
+from .contract import LEDGERS
+from .settings import REPO
+
+GX_ROOT = REPO / "expectations"
+DATA_DOCS = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+DATA_SOURCE = "warehouse_frames"
+CHUNK_VECTORS = 1000  # of 2,048 rows: about 2 million rows a chunk
+UNEXPECTED_SHOWN = 5
+PERSONAL_COLUMNS = sorted(c.name for ledger in LEDGERS.values() for c in ledger.columns if c.personal)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation: kind (not_null, between, in_set, is_true, not_in_set, distinct_set), column, arguments."""
+    kind: str
+    column: str
+    args: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.column}:{self.kind}"
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    asset: tuple[str, ...]  # the Dagster asset whose check the suite is
+    description: str
+    frame: str  # SQL; raw suites take $start and $end (the landing window), mart suites $days
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Failure:
+    rule: str
+    unexpected_count: int | None
+    unexpected: list  # a few of the offending values
+    rows: list  # the same rows, whole, for the report
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.unexpected_count} row(s), e.g. {self.rows[:3]}"
+
+
+@dataclass(frozen=True)
+class Result:
+    suite: str
+    rows: int
+    failures: list[Failure]
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.suite}: all {self.rows} row(s) pass"
+        return f"{self.suite}: " + "; ".join(str(f) for f in self.failures)
+
+
+# --- the suites -----------------------------------------------------------------------------
+
+def _raw_suite(name: str) -> Suite:
+    ledger = LEDGERS[name]
+    in_book = ledger.name not in ("loans", "repayment_schedule")  # ids unique in the book, not per day
+    key_partition = ", ".join(ledger.key) + ("" if in_book else ", _landing_date")
+    derived = [f"count(*) over (partition by {key_partition}) as key_rows"]
+    rules = [Rule("between", "key_rows", {"min_value": 1, "max_value": 1})]
+    for column in ledger.columns:
+        if not column.nullable:
+            rules.append(Rule("not_null", column.name))
+        if column.allowed:
+            rules.append(Rule("in_set", column.name, {"value_set": list(column.allowed)}))
+        if column.minimum is not None:
+            rules.append(Rule("between", column.name, {"min_value": column.minimum}))
+    if ledger.date_column:
+        derived.append(f"{ledger.date_column} <= _landing_date as dated_on_or_before_landing")
+        rules.append(Rule("is_true", "dated_on_or_before_landing"))
+    if name != "loans":
+        derived.append("loan_id in (select loan_id from raw.loans) as loan_is_known")
+        rules.append(Rule("is_true", "loan_is_known"))
+    if name == "repayments":
+        derived.append(
+            "payment_type <> 'reversal' or exists (select 1 from raw.repayments as paid where paid.payment_id = "
+            "t.reverses_payment_id and paid.loan_id = t.loan_id and paid.payment_type = 'payment') "
+            "as reversal_points_at_a_payment")
+        rules.append(Rule("is_true", "reversal_points_at_a_payment"))
+    frame = (f"select * from (select t.*, {', '.join(derived)} from raw.{name} as t) "
+             f"where _landing_date >= $start and _landing_date < $end")
+    return Suite(f"raw_{name}", ("core_lending", name),
+                 f"raw.{name} rows landed in the run's window: keys, required values, codes, amounts, dates, "
+                 "references to known loans (and, for reversals, to a payment).", frame, tuple(rules))
+
+
+def _raw_schema_suite() -> Suite:
+    expected = sorted(
+        [f"{name}.{c.name} {c.type}" for name, ledger in LEDGERS.items() for c in ledger.columns]
+        + [f"{name}.{extra}" for name in LEDGERS
+           for extra in ("_landing_date DATE", "_source_file VARCHAR", "_source_row BIGINT")])
+    tables = ", ".join(f"'{name}'" for name in LEDGERS)
+    return Suite(
+        "raw_schema", ("core_lending", "landed_files"),
+        "Every raw ledger has exactly the contract's columns with the contract's types.",
+        "select table_name || '.' || column_name || ' ' || data_type as column_type from information_schema.columns "
+        f"where table_schema = 'raw' and table_name in ({tables})",
+        (Rule("distinct_set", "column_type", {"value_set": expected}),))
+
+
+MARTS_CANDIDATE = ("audit", "marts_candidate")  # the marts as built, before publishing
+RECENT_DAYS = "as_of_date > (select max(as_of_date) from marts.fct_loan_aging_daily) - cast($days as integer)"
+
+MART_SUITES = (
+    Suite("mart_roll_rates", MARTS_CANDIDATE,
+          "Every row of the pooled and monthly transition matrices sums to 1 (by count and by balance).",
+          "select 'pooled' as matrix, sum(account_rate) as account_row_sum, "
+          "coalesce(sum(balance_rate), 1) as balance_row_sum from marts.fct_roll_rates_pooled "
+          "group by portfolio, asset_class, from_state "
+          "union all select 'monthly', sum(account_rate), coalesce(sum(balance_rate), 1) "
+          "from marts.fct_roll_rates_monthly group by portfolio, asset_class, month_end, from_state",
+          (Rule("between", "account_row_sum", {"min_value": 1 - 1e-9, "max_value": 1 + 1e-9}),
+           Rule("between", "balance_row_sum", {"min_value": 1 - 1e-9, "max_value": 1 + 1e-9}))),
+    Suite("mart_bad_debt_probability", MARTS_CANDIDATE,
+          "Pi by Markov chain and by cohort lies in [0, 1].",
+          "select markov_pi, markov_pi_within_horizon, cohort_pi from marts.fct_bad_debt_probability",
+          tuple(Rule("between", c, {"min_value": 0, "max_value": 1})
+                for c in ("markov_pi", "markov_pi_within_horizon", "cohort_pi"))),
+    Suite("mart_expected_loss", MARTS_CANDIDATE,
+          "M = sum of Mi x Pi x LGD: each total equals the sum of its buckets (to a cent per bucket).",
+          "select as_of_date, asset_class, "
+          "abs(coalesce(max(total_expected_loss_markov), 0) - coalesce(sum(expected_loss_markov), 0)) "
+          "<= 0.01 * count(*) and abs(coalesce(max(total_expected_loss_cohort), 0) "
+          "- coalesce(sum(expected_loss_cohort), 0)) <= 0.01 * count(*) as total_is_the_sum "
+          "from marts.fct_expected_loss group by as_of_date, asset_class",
+          (Rule("is_true", "total_is_the_sum"),)),
+    Suite("mart_overdue_matrix", MARTS_CANDIDATE,
+          "On the recent days, the overdue matrix holds exactly the accounts and balances of the aging snapshot.",
+          "with matrix as (select * from marts.fct_overdue_matrix where " + RECENT_DAYS + "), "
+          "snapshot as (select as_of_date, asset_class, bucket, count(*) as accounts, "
+          "sum(outstanding_principal) as outstanding_principal from marts.fct_loan_aging_daily "
+          "where status = 'active' and " + RECENT_DAYS + " group by all) "
+          "select coalesce(matrix.accounts, 0) = coalesce(snapshot.accounts, 0) and "
+          "coalesce(matrix.outstanding_principal, 0) = coalesce(snapshot.outstanding_principal, 0) as reconciles "
+          "from matrix full join snapshot using (as_of_date, asset_class, bucket)",
+          (Rule("is_true", "reconciles"),)),
+    Suite("mart_days_complete", MARTS_CANDIDATE,
+          "No day is missing between the first and the last aged day (overdue matrix and PAR).",
+          "select as_of_date - lag(as_of_date) over (partition by mart order by as_of_date) as days_since_previous "
+          "from (select distinct 'fct_overdue_matrix' as mart, as_of_date from marts.fct_overdue_matrix union all "
+          "select distinct 'fct_portfolio_at_risk', as_of_date from marts.fct_portfolio_at_risk)",
+          (Rule("between", "days_since_previous", {"min_value": 1, "max_value": 1}),)),
+    Suite("mart_collections", MARTS_CANDIDATE,
+          "Collection rates are shares; counts add up (connected within dialled, promises by status).",
+          "select contact_rate, promise_rate, kept_rate, calls_connected <= calls_dialled and promises = "
+          "promises_kept + promises_partial + promises_broken + promises_pending as counts_add_up "
+          "from marts.fct_collection_kpis_daily",
+          (Rule("between", "contact_rate", {"min_value": 0, "max_value": 1}),
+           Rule("between", "kept_rate", {"min_value": 0, "max_value": 1}),
+           Rule("is_true", "counts_add_up"))),
+    Suite("mart_quadrants", MARTS_CANDIDATE,
+          "Every delinquent loan has a quadrant and a treatment from the seed.",
+          "select quadrant, treatment, pressure_level from marts.fct_collection_quadrants",
+          (Rule("in_set", "quadrant", {"value_set": ["I", "II", "III", "IV"]}),
+           Rule("not_null", "treatment"),
+           Rule("between", "pressure_level", {"min_value": 1, "max_value": 5}))),
+    Suite("marts_without_personal_data", MARTS_CANDIDATE,
+          "No mart carries a personal column of the ledger contract (names, phone and ID numbers).",
+          "select table_name || '.' || column_name as mart_column, column_name from information_schema.columns "
+          "where table_schema = 'marts'",
+          (Rule("not_in_set", "column_name", {"value_set": PERSONAL_COLUMNS}),)),
+)
+
+RAW_SUITES = (_raw_schema_suite(),) + tuple(_raw_suite(name) for name in LEDGERS)
+SUITES = {suite.name: suite for suite in RAW_SUITES + MART_SUITES}
+
+
+# --- Great Expectations -----------------------------------------------------------------------
+
+def _expectation(rule: Rule):
+    import great_expectations as gx
+
+    classes = {
+        "not_null": gx.expectations.ExpectColumnValuesToNotBeNull,
+        "between": gx.expectations.ExpectColumnValuesToBeBetween,
+        "in_set": gx.expectations.ExpectColumnValuesToBeInSet,
+        "not_in_set": gx.expectations.ExpectColumnValuesToNotBeInSet,
+        "distinct_set": gx.expectations.ExpectColumnDistinctValuesToEqualSet,
+    }
+    if rule.kind == "is_true":
+        return gx.expectations.ExpectColumnValuesToBeInSet(column=rule.column, value_set=[True], meta={"rule": rule.name})
+    return classes[rule.kind](column=rule.column, **rule.args, meta={"rule": rule.name})
+
+
+def write_context(root=GX_ROOT) -> None:
+    """Rewrite <root>/gx from SUITES: a pandas data source, per suite a dataframe asset, the
+    suite, a validation definition and a checkpoint that updates the Data Docs."""
+    import great_expectations as gx
+
+    shutil.rmtree(root / "gx", ignore_errors=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context.variables.progress_bars = {"globally": False}
+    context.variables.save()
+    source = context.data_sources.add_pandas(DATA_SOURCE)
+    for suite in SUITES.values():
+        batch = source.add_dataframe_asset(suite.name).add_batch_definition_whole_dataframe("frame")
+        gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name, meta={"description": suite.description}))
+        for rule in suite.rules:
+            gx_suite.add_expectation(_expectation(rule))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
+        context.checkpoints.add(gx.Checkpoint(
+            name=suite.name, validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": UNEXPECTED_SHOWN}))
+
+
+@cache
+def _context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    return gx.get_context(mode="file", project_root_dir=str(GX_ROOT))
+
+
+def validate(con: duckdb.DuckDBPyConnection, suite: Suite, params: dict) -> Result:
+    """Run the suite's checkpoint on its frame, chunk by chunk; each run updates the Data Docs."""
+    checkpoint = _context().checkpoints.get(suite.name)
+    cursor = con.execute(suite.frame, {k: v for k, v in params.items() if f"${k}" in suite.frame})
+    failures: dict[str, Failure] = {}
+    rows = 0
+    while True:
+        frame = cursor.fetch_df_chunk(CHUNK_VECTORS)
+        if rows and frame.empty:
+            break
+        rows += len(frame)
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+        for validation in result.run_results.values():
+            for outcome in validation.results:
+                if not outcome.success:
+                    rule = outcome.expectation_config.meta["rule"]
+                    failures[rule] = _merge(failures.get(rule), rule, outcome, frame)
+        if frame.empty:
+            break
+    return Result(suite.name, rows, list(failures.values()))
+
+
+def _merge(earlier: Failure | None, rule: str, outcome, frame) -> Failure:
+    """One failure per rule over all chunks: counts added, the first offending rows kept."""
+    found = outcome.result or {}
+    if outcome.exception_info.get("raised_exception"):
+        count, rows = None, [outcome.exception_info.get("exception_message")]
+    else:
+        count = found.get("unexpected_count")
+        indexes = found.get("partial_unexpected_index_list") or []
+        rows = frame.loc[indexes[:UNEXPECTED_SHOWN]].to_dict("records") if indexes else []
+    if earlier is None:
+        return Failure(rule, count, list(found.get("partial_unexpected_list") or []), rows)
+    total = None if count is None or earlier.unexpected_count is None else earlier.unexpected_count + count
+    return Failure(rule, total, earlier.unexpected, (earlier.rows + rows)[:UNEXPECTED_SHOWN])
+
+
+def raw_params(first_day: dt.date, last_day: dt.date) -> dict:
+    return {"start": first_day, "end": last_day + dt.timedelta(days=1)}
