@@ -78,7 +78,7 @@ totals as (
     select
         count(distinct month_end) as month_ends,
         count(*) as loans,
-        cast(sum(rolled) as bigint) as rolled
+        cast(coalesce(sum(rolled), 0) as bigint) as rolled
     from at_risk
 
 ),
