@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from dagster_project.lib.settings import DBT_DIR, landing_path, warehouse_path
+from dagster_project.lib.settings import DBT_DIR, bi_path, landing_path, warehouse_path
 
 
 def prepare_dbt() -> None:
@@ -74,7 +74,24 @@ def summary() -> str:
         lines += ["Expected loss M = sum Mi x Pi at the last month end (Pi by Markov chain / by cohort):",
                   f"  {'asset class':<12}{'exposure':>18}{'M (Markov)':>16}{'M (cohort)':>16}"]
         lines += [f"  {a:<12}{e:>18,.2f}{m or 0:>16,.2f}{c or 0:>16,.2f}" for a, e, m, c in losses]
+    lines += _publication_lines()
     return "\n".join(lines)
+
+
+def _publication_lines() -> list[str]:
+    import duckdb
+
+    from dagster_project.lib.publish import published_file
+    from dagster_project.lib.quality import DATA_DOCS
+
+    path = published_file(bi_path())
+    if not path.exists():
+        return ["Not published to BI yet."]
+    with duckdb.connect(str(path), read_only=True) as con:
+        published_at, last_day, marts = con.execute(
+            "select published_at, last_aged_day, marts from publication").fetchone()
+    return [f"Published to BI at {published_at:%Y-%m-%d %H:%M} UTC: {marts} marts up to {last_day} in {path} "
+            f"(Parquet in {path.parent / 'parquet'}).", f"Validation results (Data Docs): {DATA_DOCS}"]
 
 
 def _has_table(con, name: str) -> bool:
