@@ -1,10 +1,13 @@
 import json
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
 from dagster_project.defs.transform.project import dbt_project
+from dagster_project.lib.restatement import aging_window
+from dagster_project.lib.settings import duckdb_config, warehouse_path
 
 DAILY_SELECTOR = "tag:daily"
 
@@ -19,13 +22,25 @@ DAILY_SELECTOR = "tag:daily"
     name="dbt_daily_models",
 )
 def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Seeds, staging views and the incremental models, aged for the partition window [min_date, max_date).
+    """Seeds, staging views and the incremental models, aged for the partition window [min_date, max_date),
+    widened to restate the days that late data (or a day loaded again) changed.
 
     A backfill is one dbt run over the whole range.
     """
     window = context.partition_time_window
-    dbt_vars = {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
+    with duckdb.connect(str(warehouse_path()), read_only=True, config=duckdb_config()) as con:
+        days = aging_window(con, window.start.date(), window.end.date())
+    restated = [day for day in days.restated_days if day >= daily_partitions.start.date()]
+    if restated:
+        context.log.warning(f"Restating {len(restated)} day(s) outside the partitions run: "
+                            f"{restated[0]} .. {restated[-1]} (aging {days.start} .. {days.end})")
+    dbt_vars = {"min_date": days.start.isoformat(), "max_date": days.end.isoformat()}
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    # the restated partitions, so that Dagster shows them as rematerialized by this run
+    for key in (k for k in context.selected_asset_keys if k.path[0] == "marts" and k in context.assets_def.keys):
+        for day in restated:
+            context.log_event(dg.AssetMaterialization(
+                asset_key=key, partition=day.isoformat(), metadata={"restated": True}))
 
 
 

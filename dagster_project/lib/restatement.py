@@ -1,0 +1,61 @@
+"""Which days a run must age: its partition window, widened for late and restated data.
+
+A row that lands after the day it takes effect (a back-dated payment or reversal, a late
+write-off, a loan or schedule delivered again or late) changes every aged day from its
+business date on; a past day loaded again changes every aged day after it. The aging is
+chained day to day, so the run re-ages from the earliest affected day through the last
+aged day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+# (ledger, business date of a row, for rows landed in the window) that can lie before the window
+LATE_ROWS = """
+select min(effective) from (
+    select value_date as effective from raw.repayments
+    where _landing_date >= $start and _landing_date < $end
+    union all
+    select write_off_date from raw.write_offs where _landing_date >= $start and _landing_date < $end
+    union all
+    select origination_date from raw.loans where _landing_date >= $start and _landing_date < $end
+    union all
+    select loans.origination_date from raw.repayment_schedule as schedule
+    join raw.loans as loans on loans.loan_id = schedule.loan_id
+    where schedule._landing_date >= $start and schedule._landing_date < $end
+)
+"""
+
+
+@dataclass(frozen=True)
+class AgingWindow:
+    start: dt.date  # first day to age
+    end: dt.date  # day after the last
+    partition_start: dt.date
+    partition_end: dt.date
+
+    @property
+    def restated_days(self) -> list[dt.date]:
+        """Days outside the partition window that the run ages again."""
+        days = (self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days))
+        return [d for d in days if not self.partition_start <= d < self.partition_end]
+
+
+def aging_window(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> AgingWindow:
+    """The days [start', end') to age for a run over the partitions [start, end)."""
+    tables = {r[0] for r in con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+    first = start
+    if "raw.repayments" in tables:
+        earliest = con.execute(LATE_ROWS, {"start": start, "end": end}).fetchone()[0]
+        first = min(start, earliest) if earliest else start
+    last = end
+    if "marts.fct_loan_aging_daily" in tables:
+        last_aged = con.execute("select max(as_of_date) from marts.fct_loan_aging_daily").fetchone()[0]
+        if last_aged and last_aged >= end:
+            last = last_aged + dt.timedelta(days=1)
+    return AgingWindow(first, last, start, end)
