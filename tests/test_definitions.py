@@ -20,12 +20,13 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
     checks = {key.name for key in graph.asset_check_keys}
     assert {"aging_active_loans_have_a_bucket", "aging_overdue_iff_days_past_due",
             "bucket_edges_are_contiguous_delinquency_buckets_", "no_row_quarantined", "raw_schema", "raw_repayments",
-            "mart_roll_rates", "mart_overdue_matrix", "marts_without_personal_data"} <= checks
+            "mart_roll_rates", "mart_overdue_matrix", "marts_without_personal_data", "no_landing_day_missing",
+            "freshness_check"} <= checks
     gx_checks = [key for key in graph.asset_check_keys if key.name.startswith(("raw_", "mart"))]
     assert gx_checks and all(graph.get_check_spec(key).blocking for key in gx_checks)
     assert {"daily_ledgers_job", "marts_job", "publish_job"} <= {job.name for job in defs.resolve_all_job_defs()}
     assert {s.name for s in defs.schedules} >= {"daily_ledgers_job_schedule"}
-    assert {"landed_day_sensor", "marts_after_daily_run"} <= {s.name for s in defs.sensors}
+    assert {"landed_day_sensor", "marts_after_daily_run", "freshness_checks_sensor"} <= {s.name for s in defs.sensors}
 
 
 def test_daily_assets_are_partitioned_single_run_backfills_in_the_warehouse_pool():

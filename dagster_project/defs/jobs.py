@@ -1,6 +1,7 @@
 import dagster as dg
 
 from dagster_project.defs.audit.assets import marts_candidate
+from dagster_project.defs.audit.freshness import landed_day_freshness_checks
 from dagster_project.defs.ingest.assets import load_landed_ledgers
 from dagster_project.defs.ingest.tapes import month_end_tape
 from dagster_project.defs.partitions import daily_partitions
@@ -9,7 +10,9 @@ from dagster_project.defs.transform.assets import dbt_daily_models, dbt_marts
 
 daily_ledgers_job = dg.define_asset_job(
     "daily_ledgers_job",
-    selection=dg.AssetSelection.assets(load_landed_ledgers, dbt_daily_models),
+    # the freshness check looks at the calendar, not at the run: it runs from its own sensor
+    selection=dg.AssetSelection.assets(load_landed_ledgers, dbt_daily_models)
+    - dg.AssetSelection.checks(*landed_day_freshness_checks),
     partitions_def=daily_partitions,
     description="Load a day's (or a range's) ledgers, validate them and age the book for those days.",
 )

@@ -2,14 +2,15 @@ import datetime as dt
 
 import dagster as dg
 
+from dagster_project.defs.ingest.assets import LANDED_FILES
 from dagster_project.defs.jobs import daily_ledgers_job, marts_job
 from dagster_project.lib.settings import landing_path
 
 COMPLETE_MARKER = "_SUCCESS"
 
 
-def complete_days(after: str | None) -> list[str]:
-    """Landing days whose folder holds the completion marker, later than `after`, in order."""
+def complete_days() -> list[str]:
+    """Landing days whose folder holds the completion marker, in order."""
     root = landing_path()
     if not root.exists():
         return []
@@ -19,19 +20,19 @@ def complete_days(after: str | None) -> list[str]:
             dt.date.fromisoformat(folder.name)
         except ValueError:
             continue  # _truth/ and anything else that is not a day
-        if (folder / COMPLETE_MARKER).exists() and (after is None or folder.name > after):
+        if (folder / COMPLETE_MARKER).exists():
             days.append(folder.name)
     return sorted(days)
 
 
 @dg.sensor(job=daily_ledgers_job, minimum_interval_seconds=300)
 def landed_day_sensor(context: dg.SensorEvaluationContext):
-    """Starts the daily run of a day as soon as its landing folder is complete (marker written last)."""
-    days = complete_days(context.cursor)
-    for day in days:
-        yield dg.RunRequest(run_key=day, partition_key=day)
-    if days:
-        context.update_cursor(days[-1])
+    """Starts the daily run of every complete landing folder (marker written last) whose day is not loaded
+    yet, a day that arrives late included. The run key makes each day one run."""
+    loaded = context.instance.get_materialized_partitions(LANDED_FILES)
+    for day in complete_days():
+        if day not in loaded:
+            yield dg.RunRequest(run_key=day, partition_key=day)
 
 
 @dg.run_status_sensor(

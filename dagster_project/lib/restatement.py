@@ -2,9 +2,9 @@
 
 A row that lands after the day it takes effect (a back-dated payment or reversal, a late
 write-off, a loan or schedule delivered again or late) changes every aged day from its
-business date on; a past day loaded again changes every aged day after it. The aging is
-chained day to day, so the run re-ages from the earliest affected day through the last
-aged day.
+business date on; a past day loaded again (or a day that arrived late) changes every day
+after it. The aging is chained day to day, so the run re-ages from the earliest affected day
+through the last landed day.
 """
 
 from __future__ import annotations
@@ -54,8 +54,16 @@ def aging_window(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -
         earliest = con.execute(LATE_ROWS, {"start": start, "end": end}).fetchone()[0]
         first = min(start, earliest) if earliest else start
     last = end
-    if "marts.fct_loan_aging_daily" in tables:
-        last_aged = con.execute("select max(as_of_date) from marts.fct_loan_aging_daily").fetchone()[0]
-        if last_aged and last_aged >= end:
-            last = last_aged + dt.timedelta(days=1)
+    if "raw.landed_files" in tables:
+        last_landed = con.execute("select max(landing_date) from raw.landed_files").fetchone()[0]
+        if last_landed and last_landed >= end:
+            last = last_landed + dt.timedelta(days=1)
     return AgingWindow(first, last, start, end)
+
+
+def missing_days(con: duckdb.DuckDBPyConnection, until: dt.date) -> list[dt.date]:
+    """Days from the first landed day up to `until` (excluded) whose ledgers never landed."""
+    return [row[0] for row in con.execute(
+        "select day::date from range((select min(landing_date) from raw.landed_files), $until, interval 1 day) "
+        "as days(day) where day::date not in (select landing_date from raw.landed_files) order by 1",
+        {"until": until}).fetchall()]

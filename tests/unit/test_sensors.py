@@ -1,22 +1,29 @@
 import dagster as dg
 
+from dagster_project.defs.ingest.assets import LANDED_FILES
 from dagster_project.defs.sensors import landed_day_sensor
 from tests.conftest import warehouse_at
 
 
-def test_sensor_requests_each_complete_day_once(tmp_path):
+def test_sensor_requests_each_complete_day_not_loaded_yet_late_ones_included(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
     with warehouse_at(tmp_path):
         landing = tmp_path / "landing"
-        for day, complete in (("2025-03-01", True), ("2025-03-02", True), ("2025-03-03", False)):
+        for day, complete in (("2025-03-01", True), ("2025-03-02", True), ("2025-03-04", True),
+                              ("2025-03-05", False)):
             (landing / day).mkdir(parents=True)
             if complete:
                 (landing / day / "_SUCCESS").touch()
         (landing / "_truth").mkdir()
-        context = dg.build_sensor_context()
-        requests = list(landed_day_sensor(context))
-        assert [r.partition_key for r in requests] == ["2025-03-01", "2025-03-02"]  # 03-03 not complete yet
-        assert context.cursor == "2025-03-02"
-        assert list(landed_day_sensor(dg.build_sensor_context(cursor=context.cursor))) == []
+
+        def requested():
+            return [r.partition_key for r in landed_day_sensor(dg.build_sensor_context(instance=instance))]
+
+        assert requested() == ["2025-03-01", "2025-03-02", "2025-03-04"]  # 03-05 is not complete yet
+        for day in ("2025-03-01", "2025-03-02", "2025-03-04"):
+            instance.report_runless_asset_event(dg.AssetMaterialization(LANDED_FILES, partition=day))
+        assert requested() == []
+        (landing / "2025-03-03").mkdir()  # the day that arrived late
         (landing / "2025-03-03" / "_SUCCESS").touch()
-        later = list(landed_day_sensor(dg.build_sensor_context(cursor=context.cursor)))
-        assert [r.partition_key for r in later] == ["2025-03-03"]
+        (landing / "2025-03-05" / "_SUCCESS").touch()
+        assert requested() == ["2025-03-03", "2025-03-05"]

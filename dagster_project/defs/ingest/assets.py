@@ -6,7 +6,11 @@ import duckdb
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
 from dagster_project.lib.contract import LEDGERS
 from dagster_project.lib.loader import load_days
+from dagster_project.lib.restatement import missing_days
 from dagster_project.lib.settings import duckdb_config, landing_path, warehouse_path
+
+LANDED_FILES = dg.AssetKey(["core_lending", "landed_files"])
+
 
 @dg.multi_asset(
     specs=[
@@ -15,9 +19,15 @@ from dagster_project.lib.settings import duckdb_config, landing_path, warehouse_
     ]
     + [dg.AssetSpec(["core_lending", "landed_files"], description="One row per ledger file loaded.",
                     group_name="ingest", kinds={"duckdb"})],
-    check_specs=[dg.AssetCheckSpec(
-        "no_row_quarantined", asset=["core_lending", "landed_files"],
-        description="Rows that broke the ledger contract went to raw.quarantine (a warning, not a stop).")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_row_quarantined", asset=["core_lending", "landed_files"],
+            description="Rows that broke the ledger contract went to raw.quarantine (a warning, not a stop)."),
+        dg.AssetCheckSpec(
+            "no_landing_day_missing", asset=["core_lending", "landed_files"], blocking=True,
+            description="Every day from the first landed one up to the run's last has landed; a gap stops the "
+                        "aging until the missing day arrives (its run then ages every later landed day)."),
+    ],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
@@ -30,6 +40,9 @@ def load_landed_ledgers(context: dg.AssetExecutionContext):
     context.log.info(f"Loading {len(days)} day(s) {days[0]} .. {days[-1]} from {landing_path()}")
     with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
         loaded = load_days(con, landing_path(), days)
+        missing = missing_days(con, days[-1])
+    if missing:
+        context.log.error(f"{len(missing)} day(s) never landed: {', '.join(map(str, missing[:20]))}")
     if sum(loaded.quarantined.values()):
         context.log.warning(loaded.report())
     for name, rows in loaded.rows.items():
@@ -41,5 +54,10 @@ def load_landed_ledgers(context: dg.AssetExecutionContext):
         check_results=[dg.AssetCheckResult(
             check_name="no_row_quarantined", passed=not sum(loaded.quarantined.values()),
             severity=dg.AssetCheckSeverity.WARN, metadata={"rows_quarantined": sum(loaded.quarantined.values())},
-            description=loaded.report())],
+            description=loaded.report()),
+            dg.AssetCheckResult(
+                check_name="no_landing_day_missing", passed=not missing, severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"missing_days": [str(d) for d in missing]},
+                description=f"{len(missing)} day(s) never landed" if missing else "no day missing"),
+        ],
     )
