@@ -5,7 +5,7 @@ from dagster_project.defs.audit.freshness import landed_day_freshness_checks
 from dagster_project.defs.ingest.assets import load_landed_ledgers
 from dagster_project.defs.ingest.tapes import month_end_tape
 from dagster_project.defs.partitions import daily_partitions
-from dagster_project.defs.publish.assets import bi_publication
+from dagster_project.defs.publish.assets import bi_publication, monitoring_report
 from dagster_project.defs.transform.assets import dbt_daily_models, dbt_marts
 
 daily_ledgers_job = dg.define_asset_job(
@@ -19,13 +19,13 @@ daily_ledgers_job = dg.define_asset_job(
 
 marts_job = dg.define_asset_job(
     "marts_job",
-    selection=dg.AssetSelection.assets(month_end_tape, dbt_marts, marts_candidate, bi_publication),
-    description="Load month-end tapes, rebuild the risk and collections marts, validate every mart and "
-                "publish them to BI if all passed.",
+    selection=dg.AssetSelection.assets(month_end_tape, dbt_marts, marts_candidate, bi_publication, monitoring_report),
+    description="Load month-end tapes, rebuild the risk and collections marts, validate every mart, "
+                "publish them to BI if all passed and render the monitoring report.",
 )
 
 publish_job = dg.define_asset_job(
     "publish_job",
-    selection=dg.AssetSelection.assets(marts_candidate, bi_publication),
+    selection=dg.AssetSelection.assets(marts_candidate, bi_publication, monitoring_report),
     description="Validate the marts as they are and publish them to BI if all passed (no rebuild).",
 )

@@ -101,7 +101,7 @@ def test_rerunning_a_day_leaves_the_same_rows(book):
     assert before == after
 
 
-def test_a_malformed_file_fails_the_run_and_changes_nothing(book):
+def test_a_malformed_row_is_quarantined_and_a_malformed_file_changes_nothing(book):
     bad_day = dt.date(2025, 8, 15)
     day_folder = book / "landing" / str(bad_day)
     with warehouse_at(book):
@@ -113,13 +113,22 @@ def test_a_malformed_file_fails_the_run_and_changes_nothing(book):
                         f"to '{day_folder}/repayments.csv' (header)")
         (day_folder / "repayments.parquet").unlink()
         try:
-            with pytest.raises(Exception) as err:
+            run_pipeline(bad_day, bad_day)  # the row goes to quarantine, the rest of the day loads
+            quarantined = query(book, "select source_row, column_name, reason from raw.quarantine")
+            loaded = query(book, "select count(*) from raw.repayments where _landing_date = ?", [bad_day])[0][0]
+            (day_folder / "repayments.csv").write_text("payment_id,loan_id\nP1,L1\n")  # columns missing
+            with pytest.raises(Exception, match="repayments.csv, column amount: column is missing"):
                 run_pipeline(bad_day, bad_day)
+            unchanged = query(book, "select count(*) from raw.repayments where _landing_date = ?", [bad_day])[0][0]
         finally:
             (day_folder / "repayments.csv").unlink()
             shutil.move(book / "repayments.parquet.bak", day_folder / "repayments.parquet")
+        run_pipeline(bad_day, bad_day)  # the corrected day
         after = snapshot(book), query(book, "select * from raw.repayments order by payment_id")
-    assert f"{bad_day}/repayments.csv, row 3, column amount: value 'n/a' is not a valid DECIMAL(18,2)" in str(err.value)
+    assert quarantined == [(3, "amount", "value 'n/a' is not a valid DECIMAL(18,2)")]
+    day_rows = sum(1 for row in before[1] if row[-3] == bad_day)
+    assert loaded == unchanged == day_rows - 1
+    assert query(book, "select count(*) from raw.quarantine") == [(0,)]
     assert before == after
 
 

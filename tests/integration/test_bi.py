@@ -1,0 +1,55 @@
+"""BI's side: a SQLAlchemy client reads every published mart read only, the dbt exposures cover the
+marts, and the monitoring report renders its charts in a real browser."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from dagster_project.lib.publish import published_file
+from dagster_project.lib.report import CHARTS, REPORT_DIR
+from dagster_project.lib.settings import DBT_DIR
+from tests.conftest import query
+
+
+def test_a_sqlalchemy_client_reads_every_mart_read_only(book):
+    marts = {r[0] for r in query(book, "select table_name from information_schema.tables "
+                                       "where table_schema = 'marts'")}
+    engine = create_engine(f"duckdb:///{published_file(book / 'bi')}", connect_args={"read_only": True})
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        assert marts <= tables and "publication" in tables
+        for mart in sorted(marts):
+            rows = connection.execute(text(f"select * from {mart} limit 5")).fetchall()
+            assert rows, mart  # every mart has rows on the generated book
+        with pytest.raises(DBAPIError, match="read-only"):
+            connection.execute(text("create table scratch (x integer)"))
+    engine.dispose()
+
+
+def test_the_dbt_exposures_name_every_mart():
+    manifest = json.loads((DBT_DIR / "target" / "manifest.json").read_text())
+    exposed = {node.split(".")[-1] for e in manifest["exposures"].values() for node in e["depends_on"]["nodes"]}
+    marts = {n["name"] for n in manifest["nodes"].values()
+             if n["resource_type"] == "model" and n["fqn"][1] == "marts"}
+    assert len(manifest["exposures"]) >= 3 and marts == exposed
+
+
+def test_the_monitoring_report_renders_every_chart_in_chromium(book):
+    page = book / "bi" / REPORT_DIR / "index.html"
+    assert page.exists()
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "scripts/test.sh installs chromium"
+    dom = subprocess.run(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000",
+         "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180).stdout
+    assert re.search(r'<pre id="js-errors">\s*</pre>', dom), "the page raised JavaScript errors"
+    for chart in CHARTS:
+        section = dom.split(f'<section id="{chart}">')[1].split("</section>")[0]
+        assert 'class="main-svg"' in section, f"{chart} did not render"
+        # plotted data, not an empty frame: heatmap images, bars or line paths
+        assert re.search(r'class="(hm|point|trace scatter|bars)', section), chart
