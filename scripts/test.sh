@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The monitoring report is checked in a real headless browser: Debian's chromium.
+if ! command -v chromium >/dev/null; then
+  echo "Installing chromium (Debian package) for the report test ..."
+  if [ "$(id -u)" = 0 ]; then APT=(apt-get); else APT=(sudo apt-get); fi
+  "${APT[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq chromium >/dev/null
+fi
 export DAGSTER_HOME=${DAGSTER_HOME:-$PWD/dagster_home}
 export GX_ANALYTICS_ENABLED=false
 exec .venv/bin/python -m pytest tests -p no:cacheprovider -W ignore::DeprecationWarning "$@"
