@@ -64,7 +64,7 @@ def step(name: str, first: dt.date, last: dt.date) -> dict:
     started = time.monotonic()
     if name == "days":
         run_pipeline(first, last, marts=False)
-    elif name == "risk_marts":
+    elif name == "marts":
         from dagster_project import definitions
 
         definitions.defs().resolve_job_def("marts_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
@@ -119,8 +119,8 @@ def bench(loans: int, work: Path) -> dict:
     results["day_366"] = child("days", full, str(day(366)), str(day(366)))
     results["day_366_bare_sql"] = child("bare_sql", full, str(day(366)), str(day(366)))
     results["warehouse_mb_after_366_days"] = round((full / "warehouse.duckdb").stat().st_size / 2**20)
-    print(f"[{loans:,}] month-end risk marts ...", file=sys.stderr, flush=True)
-    results["risk_marts"] = child("risk_marts", full, str(day(366)), str(day(366)))
+    print(f"[{loans:,}] marts job (rebuild, audit, publish, report) ...", file=sys.stderr, flush=True)
+    results["marts"] = child("marts", full, str(day(366)), str(day(366)))
 
     print(f"[{loans:,}] day 30 ...", file=sys.stderr, flush=True)
     child("days", early, str(day(1)), str(day(29)))
@@ -142,7 +142,7 @@ def markdown(all_results: list[dict]) -> str:
                            ("day_366_bare_sql", "bare DuckDB SQL, day 366"),
                            ("day_30", "one more day: ingest + age day 30"),
                            ("day_30_bare_sql", "bare DuckDB SQL, day 30"),
-                           ("risk_marts", "month-end risk marts rebuilt (roll rates, Pi, expected loss, vintages)")):
+                           ("marts", "marts_job: risk and collections marts rebuilt, audited, published, report")):
             m = r[key]
             lines.append(f"| {r['loans']:,} | {label} | {m['seconds']} | {m['peak_rss_mb']:,} | {m['rows']:,} |")
         lines.append(f"| {r['loans']:,} | day 366 / bare SQL; day 366 / day 30; warehouse size | "

@@ -83,6 +83,7 @@ def _publication_lines() -> list[str]:
 
     from dagster_project.lib.publish import published_file
     from dagster_project.lib.quality import DATA_DOCS
+    from dagster_project.lib.report import REPORT_DIR
 
     path = published_file(bi_path())
     if not path.exists():
@@ -91,7 +92,8 @@ def _publication_lines() -> list[str]:
         published_at, last_day, marts = con.execute(
             "select published_at, last_aged_day, marts from publication").fetchone()
     return [f"Published to BI at {published_at:%Y-%m-%d %H:%M} UTC: {marts} marts up to {last_day} in {path} "
-            f"(Parquet in {path.parent / 'parquet'}).", f"Validation results (Data Docs): {DATA_DOCS}"]
+            f"(Parquet in {path.parent / 'parquet'}).", f"Monitoring report: {path.parent / REPORT_DIR / 'index.html'}",
+            f"Validation results (Data Docs): {DATA_DOCS}"]
 
 
 def _has_table(con, name: str) -> bool:

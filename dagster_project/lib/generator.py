@@ -16,6 +16,15 @@ month-end bucket equal to the number of missed installments for every
 calendar (checked in tests/unit/test_generator.py). On top of that the
 payments carry realistic noise that leaves month ends intact: early, late
 and split payments, and reversals paid again within the month.
+
+Collection is planted too (truth in <out>/_truth/planted_collection.parquet and
+borrower_types.parquet): each loan is willing or not and able or not; the able
+declare an income of 4-8 installments, the others 0.8-2; the willing answer
+calls more often and promise only when they will pay (kept, or one in five
+partial), the unwilling only when they will not (broken); collectors climb a
+pressure ladder contact by contact, and the lax ones sometimes repeat or step
+back (a planted lapse). Warning events come mostly just before a first missed
+installment.
 """
 
 from __future__ import annotations

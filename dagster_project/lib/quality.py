@@ -60,7 +60,9 @@ class Failure:
     rows: list  # the same rows, whole, for the report
 
     def __str__(self) -> str:
-        return f"{self.rule}: {self.unexpected_count} row(s), e.g. {self.rows[:3]}"
+        if self.unexpected_count is None:  # an expectation on the whole frame, or one that raised
+            return f"{self.rule}: {self.rows[:1]}"
+        return f"{self.rule}: {self.unexpected_count} row(s), e.g. {self.rows[:3] or self.unexpected[:3]}"
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,8 @@ def _merge(earlier: Failure | None, rule: str, outcome, frame) -> Failure:
     found = outcome.result or {}
     if outcome.exception_info.get("raised_exception"):
         count, rows = None, [outcome.exception_info.get("exception_message")]
+    elif "unexpected_count" not in found:
+        count, rows = None, [f"observed {found.get('observed_value')}"]
     else:
         count = found.get("unexpected_count")
         indexes = found.get("partial_unexpected_index_list") or []
