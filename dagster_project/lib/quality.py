@@ -85,9 +85,14 @@ class Result:
 
 def _raw_suite(name: str) -> Suite:
     ledger = LEDGERS[name]
-    in_book = ledger.name not in ("loans", "repayment_schedule")  # ids unique in the book, not per day
-    key_partition = ", ".join(ledger.key) + ("" if in_book else ", _landing_date")
-    derived = [f"count(*) over (partition by {key_partition}) as key_rows"]
+    keys = list(ledger.key)
+    if ledger.name in ("loans", "repayment_schedule"):  # a version per landing day
+        keys.append("_landing_date")
+        counted = "window_rows"
+    else:  # ids unique in the book: count the window's keys over every day
+        counted = f"raw.{name} where {ledger.key[0]} in (select {ledger.key[0]} from window_rows)"
+    on = " and ".join(f"k.{key} is not distinct from t.{key}" for key in keys)
+    derived = ["k.key_rows"]
     rules = [Rule("between", "key_rows", {"min_value": 1, "max_value": 1})]
     for column in ledger.columns:
         if not column.nullable:
@@ -97,19 +102,20 @@ def _raw_suite(name: str) -> Suite:
         if column.minimum is not None:
             rules.append(Rule("between", column.name, {"min_value": column.minimum}))
     if ledger.date_column:
-        derived.append(f"{ledger.date_column} <= _landing_date as dated_on_or_before_landing")
+        derived.append(f"t.{ledger.date_column} <= t._landing_date as dated_on_or_before_landing")
         rules.append(Rule("is_true", "dated_on_or_before_landing"))
     if name != "loans":
-        derived.append("loan_id in (select loan_id from raw.loans) as loan_is_known")
+        derived.append("t.loan_id in (select loan_id from raw.loans) as loan_is_known")
         rules.append(Rule("is_true", "loan_is_known"))
     if name == "repayments":
         derived.append(
-            "payment_type <> 'reversal' or exists (select 1 from raw.repayments as paid where paid.payment_id = "
+            "t.payment_type <> 'reversal' or exists (select 1 from raw.repayments as paid where paid.payment_id = "
             "t.reverses_payment_id and paid.loan_id = t.loan_id and paid.payment_type = 'payment') "
             "as reversal_points_at_a_payment")
         rules.append(Rule("is_true", "reversal_points_at_a_payment"))
-    frame = (f"select * from (select t.*, {', '.join(derived)} from raw.{name} as t) "
-             f"where _landing_date >= $start and _landing_date < $end")
+    frame = (f"with window_rows as (select * from raw.{name} where _landing_date >= $start and _landing_date < $end), "
+             f"key_counts as (select {', '.join(keys)}, count(*) as key_rows from {counted} group by all) "
+             f"select t.*, {', '.join(derived)} from window_rows as t left join key_counts as k on {on}")
     return Suite(f"raw_{name}", ("core_lending", name),
                  f"raw.{name} rows landed in the run's window: keys, required values, codes, amounts, dates, "
                  "references to known loans (and, for reversals, to a payment).", frame, tuple(rules))
