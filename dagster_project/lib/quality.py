@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -28,6 +29,7 @@ DATA_DOCS = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index
 DATA_SOURCE = "warehouse_frames"
 CHUNK_VECTORS = 1000  # of 2,048 rows: about 2 million rows a chunk
 UNEXPECTED_SHOWN = 5
+KEEP_RESULTS_DAYS = 30
 PERSONAL_COLUMNS = sorted(c.name for ledger in LEDGERS.values() for c in ledger.columns if c.personal)
 
 
@@ -247,7 +249,18 @@ def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
+    _prune_results(GX_ROOT / "gx" / "uncommitted")
     return gx.get_context(mode="file", project_root_dir=str(GX_ROOT))
+
+
+def _prune_results(uncommitted, keep_days: int = KEEP_RESULTS_DAYS) -> None:
+    """Validation results (and their Data Docs pages) older than keep_days: every checkpoint run
+    re-renders the Data Docs index over all stored results, so they must not pile up for years."""
+    cutoff = time.time() - keep_days * 86_400
+    for folder in (uncommitted / "validations", uncommitted / "data_docs" / "local_site" / "validations"):
+        for path in folder.rglob("*") if folder.exists() else ():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 def validate(con: duckdb.DuckDBPyConnection, suite: Suite, params: dict) -> Result:

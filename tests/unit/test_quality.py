@@ -36,3 +36,18 @@ def test_every_suite_guards_an_asset_and_has_rules():
     for suite in quality.SUITES.values():
         assert suite.rules and suite.asset and suite.description
     assert {s.asset for s in quality.RAW_SUITES} >= {("core_lending", name) for name in quality.LEDGERS}
+
+
+def test_old_validation_results_are_pruned_and_recent_ones_kept(tmp_path):
+    import os
+    import time
+
+    old, recent = tmp_path / "validations" / "suite" / "old.json", tmp_path / "validations" / "suite" / "new.json"
+    page = tmp_path / "data_docs" / "local_site" / "validations" / "old.html"
+    for path in (old, recent, page):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    for path in (old, page):
+        os.utime(path, (time.time() - 31 * 86_400,) * 2)
+    quality._prune_results(tmp_path, keep_days=30)
+    assert not old.exists() and not page.exists() and recent.exists()
