@@ -310,7 +310,6 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
     sched_interest = _money(balance_before * r)
     sched_due = _month_days(first_due_month[owner] + k - 1, due_day[owner])
     installment_total = sched_principal + sched_interest
-    cum_total = np.concatenate([[0.0], np.cumsum(installment_total)])  # via offsets: sums of ranges
     cum_principal = np.concatenate([[0.0], np.cumsum(sched_principal)])
     cum_interest = np.concatenate([[0.0], np.cumsum(sched_interest)])
     schedule = {

@@ -244,8 +244,9 @@ def _replace_days(con, files, staged, rejects, days) -> tuple[dict[str, int], di
         values = ", ".join(f"'{c.name}': {c.name}" for c in ledger.columns)
         good = (f"select * from {staged[name]} s where not exists (select 1 from {rejects[name]} r "
                 f"where r._source_file = s._source_file and r._source_row = s._source_row)")
-        con.execute(f"insert into raw.{name} select {typed}, _landing_date, _source_file, _source_row from ({good})")
-        rows[name] = con.execute(f"select count(*) from ({good})").fetchone()[0]
+        rows[name] = con.execute(  # DuckDB answers an insert with the number of rows inserted
+            f"insert into raw.{name} select {typed}, _landing_date, _source_file, _source_row from ({good})"
+        ).fetchone()[0]
         con.execute(
             f"insert into raw.quarantine select '{name}', s._landing_date, r._source_file, r._source_row, "
             f"r.column_name, r.reason, to_json({{{values}}}), current_timestamp "

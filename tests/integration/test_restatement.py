@@ -1,7 +1,6 @@
 """Late data: a back-dated payment and a back-dated reversal re-age every day they change, and the
 result equals a warehouse that had the rows from the start."""
 
-import datetime as dt
 
 import dagster as dg
 import pytest

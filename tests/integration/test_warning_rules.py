@@ -2,7 +2,6 @@
 silent on another that comes just short of it, through the whole pipeline."""
 
 import csv
-import datetime as dt
 
 import pytest
 

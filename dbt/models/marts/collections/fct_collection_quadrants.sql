@@ -7,6 +7,8 @@
 --            payment in the lookback;
 --   able:    declared monthly income / monthly installment >= min_income_cover; without income,
 --            share of principal and interest due to date that was paid >= min_paid_share.
+{% set lookback_start = dbt.dateadd('day', '-' ~ collection_parameter('lookback_days'), 'snapshots.as_of_date') %}
+
 with
 
 aging as (
@@ -107,7 +109,7 @@ contacts as (
     inner join actions
         on snapshots.loan_id = actions.loan_id
         and actions.action_date <= snapshots.as_of_date
-        and actions.action_date > {{ dbt.dateadd('day', '-' ~ collection_parameter('lookback_days'), 'snapshots.as_of_date') }}
+        and actions.action_date > {{ lookback_start }}
     group by snapshots.loan_id, snapshots.as_of_date
 
 ),
@@ -123,7 +125,7 @@ promise_record as (
     inner join promises
         on snapshots.loan_id = promises.loan_id
         and promises.window_closed_on <= snapshots.as_of_date
-        and promises.action_date > {{ dbt.dateadd('day', '-' ~ collection_parameter('lookback_days'), 'snapshots.as_of_date') }}
+        and promises.action_date > {{ lookback_start }}
     where promises.promise_status <> 'pending'
     group by snapshots.loan_id, snapshots.as_of_date
 
@@ -139,7 +141,7 @@ payments_made as (
     inner join repayments
         on snapshots.loan_id = repayments.loan_id
         and repayments.value_date <= snapshots.as_of_date
-        and repayments.value_date > {{ dbt.dateadd('day', '-' ~ collection_parameter('lookback_days'), 'snapshots.as_of_date') }}
+        and repayments.value_date > {{ lookback_start }}
     where not repayments.is_reversal
     group by snapshots.loan_id, snapshots.as_of_date
 
