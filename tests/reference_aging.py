@@ -34,11 +34,8 @@ def age_book(loans, schedules, repayments, write_offs, first: dt.date, last: dt.
         loan_id = loan["loan_id"]
         schedule = sorted(installments[loan_id], key=lambda s: s["installment_number"])
         wo = written_off.get(loan_id)
-        closed_on = None
         day = max(loan["origination_date"], first)
         while day <= last:
-            if closed_on and (day.year, day.month) != (closed_on.year, closed_on.month):
-                break  # closed loans leave the snapshot after their closing month
             sign = {"payment": 1, "reversal": -1}
             before_wo = [p for p in payments[loan_id] if p["value_date"] <= day
                          and not (wo and p["value_date"] >= wo["write_off_date"])]
@@ -47,15 +44,20 @@ def age_book(loans, schedules, repayments, write_offs, first: dt.date, last: dt.
             recovered = sum((sign[p["payment_type"]] * p["amount"] for p in payments[loan_id]
                              if wo and wo["write_off_date"] <= p["value_date"] <= day), Decimal(0))
             due = [s for s in schedule if s["due_date"] < day]
+            last_payment = max((p["value_date"] for p in before_wo), default=None)
             if wo and wo["write_off_date"] <= day:
                 status = "written_off"
-            elif principal_paid >= loan["principal_amount"] - TOLERANCE:
+            elif last_payment and _nothing_owed(loan, schedule, before_wo, last_payment):
                 status = "paid_off"
             else:
                 status = "active"
             last_change = max([p["value_date"] for p in before_wo]
                               + ([wo["write_off_date"]] if wo and wo["write_off_date"] <= day else []), default=None)
             closed_on = last_change if status != "active" else None
+            if closed_on and (day.year, day.month) != (closed_on.year, closed_on.month):
+                # a closed loan leaves the snapshot after its closing month, and comes back if it reopens
+                day += dt.timedelta(days=1)
+                continue
             if status == "active":
                 # settle the oldest installments first with everything paid
                 remaining = principal_paid + interest_paid
@@ -82,3 +84,14 @@ def age_book(loans, schedules, repayments, write_offs, first: dt.date, last: dt.
             }
             day += dt.timedelta(days=1)
     return result
+
+
+def _nothing_owed(loan, schedule, payments, on: dt.date) -> bool:
+    """After the payments up to `on`: all principal paid, and the interest of every installment due
+    before `on` (a prepayment waives the interest of installments not yet due)."""
+    sign = {"payment": 1, "reversal": -1}
+    paid = [p for p in payments if p["value_date"] <= on]
+    principal_paid = sum((sign[p["payment_type"]] * p["principal_paid"] for p in paid), Decimal(0))
+    interest_paid = sum((sign[p["payment_type"]] * p["interest_paid"] for p in paid), Decimal(0))
+    interest_due = sum((s["interest_due"] for s in schedule if s["due_date"] < on), Decimal(0))
+    return principal_paid >= loan["principal_amount"] - TOLERANCE and interest_paid >= interest_due - TOLERANCE

@@ -78,31 +78,47 @@ opening_states as (
         written_off_amount,
         case when status = 'written_off' then 1 else 0 end as is_write_off,
         0 as is_status_event,
+        case when status = 'paid_off' then 1 else 0 end as opening_settled,
         closed_on as opening_closed_on
     from {{ this }}
     where as_of_date = {{ dbt.dateadd('day', -1, window_start) }}
 
 ),
 
-loans_in_play as (
+loans_with_events_in_window as (
 
-    select loan_id from opening_states
-    union
+    -- A loan that left the snapshot (closed in an earlier month) comes back when anything
+    -- happens to it: a reversal reopens it, a recovery or write-off changes it.
     select loan_id from loans
     where origination_date >= {{ window_start }} and origination_date < {{ window_end }}
+    union
+    select loan_id from repayments
+    where value_date >= {{ window_start }} and value_date < {{ window_end }}
+    union
+    select loan_id from write_offs
+    where write_off_date >= {{ window_start }} and write_off_date < {{ window_end }}
 
 ),
 
-{% set events_from = window_start %}
+loans_in_play as (
+
+    -- Loans aged the day before carry their state from it; every other loan with an event in
+    -- the window replays its whole history.
+    select loan_id, {{ window_start }} as events_from from opening_states
+    union all
+    select loans_with_events_in_window.loan_id, cast('1900-01-01' as date) as events_from
+    from loans_with_events_in_window
+    left join opening_states on loans_with_events_in_window.loan_id = opening_states.loan_id
+    where opening_states.loan_id is null
+
+),
 {% else %}
 loans_in_play as (
 
-    select loan_id from loans
+    select loan_id, cast('1900-01-01' as date) as events_from from loans
     where origination_date < {{ window_end }}
 
 ),
-
-{% set events_from = "cast('1900-01-01' as date)" %}
 {% endif %}
 
 disbursements as (
@@ -119,10 +135,11 @@ disbursements as (
         0 as written_off_amount,
         0 as is_write_off,
         0 as is_status_event,
+        cast(null as integer) as opening_settled,
         cast(null as date) as opening_closed_on
     from loans
     inner join loans_in_play using (loan_id)
-    where origination_date >= {{ events_from }} and origination_date < {{ window_end }}
+    where origination_date >= loans_in_play.events_from and origination_date < {{ window_end }}
 
 ),
 
@@ -145,11 +162,12 @@ payments as (
         0 as written_off_amount,
         0 as is_write_off,
         case when write_offs.write_off_date <= repayments.value_date then 0 else 1 end as is_status_event,
+        cast(null as integer) as opening_settled,
         cast(null as date) as opening_closed_on
     from repayments
     inner join loans_in_play using (loan_id)
     left join write_offs on repayments.loan_id = write_offs.loan_id
-    where repayments.value_date >= {{ events_from }} and repayments.value_date < {{ window_end }}
+    where repayments.value_date >= loans_in_play.events_from and repayments.value_date < {{ window_end }}
 
 ),
 
@@ -168,10 +186,11 @@ installments_falling_due as (
         0 as written_off_amount,
         0 as is_write_off,
         0 as is_status_event,
+        cast(null as integer) as opening_settled,
         cast(null as date) as opening_closed_on
     from schedules
     inner join loans_in_play using (loan_id)
-    where schedules.due_date >= {{ dbt.dateadd('day', -1, events_from) }}
+    where schedules.due_date >= {{ dbt.dateadd('day', -1, 'loans_in_play.events_from') }}
       and schedules.due_date < {{ dbt.dateadd('day', -1, window_end) }}
 
 ),
@@ -190,10 +209,11 @@ write_off_events as (
         write_offs.written_off_amount,
         1 as is_write_off,
         1 as is_status_event,
+        cast(null as integer) as opening_settled,
         cast(null as date) as opening_closed_on
     from write_offs
     inner join loans_in_play using (loan_id)
-    where write_offs.write_off_date >= {{ events_from }} and write_offs.write_off_date < {{ window_end }}
+    where write_offs.write_off_date >= loans_in_play.events_from and write_offs.write_off_date < {{ window_end }}
 
 ),
 
@@ -224,6 +244,7 @@ event_days as (
         sum(written_off_amount) as written_off_amount,
         max(is_write_off) as is_write_off,
         max(is_status_event) as is_status_event,
+        max(opening_settled) as opening_settled,
         max(opening_closed_on) as opening_closed_on
     from events
     group by loan_id, cast(event_date as date)
@@ -247,13 +268,20 @@ states as (
         {{ money('sum(written_off_amount) over (' ~ history ~ ')') }} as written_off_amount,
         max(is_write_off) over ({{ history }}) as is_written_off,
         max(case when is_status_event = 1 then event_date end) over ({{ history }}) as last_status_event_on,
+        max(case when is_status_event = 1 or opening_settled is not null then event_date end)
+            over ({{ history }}) as last_settlement_on,
+        is_status_event,
+        opening_settled,
         max(opening_closed_on) over (partition by loan_id) as opening_closed_on
     from event_days
 
 ),
 
-states_with_status as (
+settlements as (
 
+    -- A loan is paid off when, after its latest payment or reversal, nothing is owed: all the
+    -- principal and the interest of every installment already due. Installments falling due
+    -- later do not reopen it (a prepayment waives their interest); a reversal does.
     select
         states.*,
         loans.borrower_id,
@@ -261,12 +289,28 @@ states_with_status as (
         loans.origination_date,
         loans.principal_amount,
         case
-            when states.is_written_off = 1 then 'written_off'
-            when states.principal_paid_to_date >= loans.principal_amount - {{ tolerance }} then 'paid_off'
-            else 'active'
-        end as status
+            when states.is_status_event = 1 then
+                case when states.principal_paid_to_date >= loans.principal_amount - {{ tolerance }}
+                    and states.interest_paid_to_date >= states.interest_due_to_date - {{ tolerance }}
+                    then 1 else 0 end
+            else states.opening_settled
+        end as settled_here
     from states
     inner join loans using (loan_id)
+
+),
+
+states_with_status as (
+
+    select
+        settlements.*,
+        case
+            when settlements.is_written_off = 1 then 'written_off'
+            when max(settlements.settled_here) over (
+                partition by settlements.loan_id, settlements.last_settlement_on) = 1 then 'paid_off'
+            else 'active'
+        end as status
+    from settlements
 
 ),
 
