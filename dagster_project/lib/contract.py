@@ -41,12 +41,22 @@ class Column:
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A rule across the columns of one row: `breached` is SQL over the row's columns cast to their types."""
+    column: str
+    breached: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Ledger:
     name: str
     description: str
     key: tuple[str, ...]
     date_column: str | None  # business date that may not lie after the landing day
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    row_rules: tuple[RowRule, ...] = ()
+    decides_loan_state: bool = False  # a quarantined row leaves its loan's state unknown: its day's rows are held
 
     @property
     def column_names(self) -> list[str]:
@@ -66,6 +76,7 @@ LEDGERS: dict[str, Ledger] = {
             ),
             key=("loan_id",),
             date_column="origination_date",
+            decides_loan_state=True,
             columns=(
                 Column("loan_id", "VARCHAR", "Loan contract id, unique in the book."),
                 Column("borrower_id", "VARCHAR", "Borrower (customer) id; one borrower can hold several loans."),
@@ -94,6 +105,7 @@ LEDGERS: dict[str, Ledger] = {
             ),
             key=("loan_id", "installment_number"),
             date_column=None,
+            decides_loan_state=True,
             columns=(
                 Column("loan_id", "VARCHAR", "Loan the installment belongs to."),
                 Column("installment_number", "INTEGER", "1 for the first installment, counting up.", minimum=1),
@@ -122,6 +134,9 @@ LEDGERS: dict[str, Ledger] = {
                 Column("penalty_paid", MONEY, "Part applied to late fees and penalty interest.", minimum=0),
                 Column("channel", "VARCHAR", "Channel the money came through.", allowed=PAYMENT_CHANNELS),
             ),
+            row_rules=(RowRule("amount", "amount <> principal_paid + interest_paid + penalty_paid",
+                               "is not principal_paid + interest_paid + penalty_paid"),),
+            decides_loan_state=True,
         ),
         Ledger(
             name="collection_actions",
@@ -160,6 +175,7 @@ LEDGERS: dict[str, Ledger] = {
             description="Write-offs (核销): the loan's remaining principal is taken off the book as bad debt.",
             key=("loan_id",),
             date_column="write_off_date",
+            decides_loan_state=True,
             columns=(
                 Column("loan_id", "VARCHAR", "Loan written off; a loan is written off once."),
                 Column("write_off_date", "DATE", "Day of the write-off."),

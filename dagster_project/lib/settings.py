@@ -5,7 +5,10 @@ dbt/profiles.yml) always writes the same file as the Python side.
 """
 
 import os
+from functools import cache
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt"
@@ -42,3 +45,9 @@ def uci_tape_path() -> Path:
 def duckdb_config() -> dict[str, str]:
     """Settings for Python's own DuckDB connections, the same memory limit as dbt's profile."""
     return {"memory_limit": os.environ.get("LENDING_DUCKDB_MEMORY", "3GB"), "preserve_insertion_order": "false"}
+
+
+@cache
+def dbt_vars() -> dict:
+    """The vars of dbt_project.yml: the one home of what a lender tunes, read by the Python side too."""
+    return yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
