@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -20,12 +22,15 @@ def prepare_dbt() -> None:
                    check=True)
 
 
-def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None, marts: bool = True):
+def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None, marts: bool = True,
+                 allow_incomplete: bool = False, allow_restatement: bool = False):
     """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill),
     then (marts) one run rebuilding the month-end history marts."""
     import dagster as dg
 
     from dagster_project import definitions
+    from dagster_project.defs.ingest.assets import ALLOW_INCOMPLETE_TAG
+    from dagster_project.defs.transform.assets import ALLOW_RESTATEMENT_TAG
 
     defs = definitions.defs()
     instance = instance or dg.DagsterInstance.ephemeral()
@@ -34,6 +39,8 @@ def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None, marts: bo
         tags={
             "dagster/asset_partition_range_start": first_day.isoformat(),
             "dagster/asset_partition_range_end": last_day.isoformat(),
+            ALLOW_INCOMPLETE_TAG: str(allow_incomplete).lower(),
+            ALLOW_RESTATEMENT_TAG: str(allow_restatement).lower(),
         },
     )
     if marts:
@@ -87,7 +94,10 @@ def _publication_lines() -> list[str]:
 
     path = published_file(bi_path())
     if not path.exists():
-        return ["Not published to BI yet."]
+        if (path.parent / "parquet").exists():
+            return [f"The BI publication is missing: {path} is gone. Republish the marts as they are with "
+                    "`lending publish` (or run publish_job in Dagster)."]
+        return [f"No BI publication at {path}: publish the marts with `lending publish` (or run publish_job)."]
     with duckdb.connect(str(path), read_only=True) as con:
         published_at, last_day, marts = con.execute(
             "select published_at, last_aged_day, marts from publication").fetchone()
@@ -96,11 +106,73 @@ def _publication_lines() -> list[str]:
             f"Validation results (Data Docs): {DATA_DOCS}"]
 
 
+def held_back_line(first: dt.date, last: dt.date) -> str:
+    """The run's last line: quarantined rows that leave a loan's state unknown, per ledger, how many of
+    them were held back with another row of their loan and day, and the day whose aging they block."""
+    import duckdb
+
+    from dagster_project.lib.gate import blocked_days
+    from dagster_project.lib.loader import STATE_LEDGERS
+
+    with duckdb.connect(str(warehouse_path()), read_only=True) as con:
+        if not _has_table(con, "quarantine"):
+            return "No row of a loan's state quarantined."
+        counts = con.execute(
+            "select ledger, count(distinct (source_file, source_row)), count(distinct (source_file, source_row)) "
+            "filter (where reason like 'held back%') from raw.quarantine where landing_date between ? and ? "
+            "and list_contains(?, ledger) group by all order by 1", [first, last, STATE_LEDGERS]).fetchall()
+        blocked = blocked_days(con, last)
+    line = "No row of a loan's state quarantined."
+    if counts:
+        line = ("Quarantined rows of loans' state: " + ", ".join(f"{n} {ledger}" for ledger, n, _ in counts)
+                + f" ({sum(h for *_, h in counts)} of them held back with another row of their loan and day; "
+                "see raw.quarantine).")
+    if blocked:
+        line += (f" Aging blocked from {blocked[0][0]} ({blocked[0][1][:300]}): deliver the day again, or "
+                 f"`lending release-day {blocked[0][0]} --reason ...`.")
+    return line
+
+
 def _has_table(con, name: str) -> bool:
     return bool(con.execute("select count(*) from information_schema.tables where table_name = ?", [name]).fetchone()[0])
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below pid (children, their children, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def end_children_with_the_run() -> None:
+    """A run that is killed (SIGTERM, SIGHUP, SIGINT) ends its dbt and every other child process first,
+    so that nothing writes the warehouse after the run died."""
+    def stop(signum, frame):
+        for pid in descendants(os.getpid()):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, stop)
+
+
 def main(argv: list[str] | None = None) -> None:
+    end_children_with_the_run()
     parser = argparse.ArgumentParser(prog="lending", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="write a synthetic book's landing folders")
@@ -114,6 +186,14 @@ def main(argv: list[str] | None = None) -> None:
     run = sub.add_parser("run", help="load and age every day from --first to --last (one run)")
     run.add_argument("--first", type=dt.date.fromisoformat, required=True)
     run.add_argument("--last", type=dt.date.fromisoformat, required=True)
+    run.add_argument("--allow-incomplete", action="store_true",
+                     help="load days whose folder has no _SUCCESS marker (default: refuse them)")
+    run.add_argument("--allow-restatement", action="store_true",
+                     help="let late data re-age further back than the dbt var restatement_horizon_days")
+    release = sub.add_parser("release-day", help="age a day that failed its gate as it was loaded")
+    release.add_argument("day", type=dt.date.fromisoformat, help="the landing day, YYYY-MM-DD")
+    release.add_argument("--reason", required=True, help="why it is released (kept in raw.landing_day_gate)")
+    sub.add_parser("publish", help="validate the marts as they are and publish them to BI (no rebuild)")
     demo = sub.add_parser("demo", help="generate a demo book into a fresh warehouse, run it all, print a summary")
     demo.add_argument("--loans", type=int, default=30_000)
     demo.add_argument("--months", type=int, default=18)
@@ -130,7 +210,29 @@ def main(argv: list[str] | None = None) -> None:
                       args.out or landing_path())
     elif args.command == "run":
         prepare_dbt()
-        run_pipeline(args.first, args.last)
+        try:
+            run_pipeline(args.first, args.last, allow_incomplete=args.allow_incomplete,
+                         allow_restatement=args.allow_restatement)
+            print(summary())
+        finally:
+            if warehouse_path().exists():
+                print(held_back_line(args.first, args.last))
+    elif args.command == "release-day":
+        import duckdb
+
+        from dagster_project.lib.gate import release
+
+        with duckdb.connect(str(warehouse_path())) as con:
+            release(con, args.day, args.reason)
+        print(f"Released {args.day}: its rows are aged as loaded. Age it and the days after it with "
+              f"`lending run --first {args.day} --last <last landed day>`.")
+    elif args.command == "publish":
+        import dagster as dg
+
+        from dagster_project import definitions
+
+        prepare_dbt()
+        definitions.defs().resolve_job_def("publish_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
         print(summary())
     elif args.command == "demo":
         from dagster_project.lib.generator import BookConfig, generate_book

@@ -1,36 +1,48 @@
 import datetime as dt
+import json
+import re
 
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import LANDED_FILES
 from dagster_project.defs.jobs import daily_ledgers_job, marts_job
+from dagster_project.lib.loader import COMPLETE_MARKER
 from dagster_project.lib.settings import landing_path
 
-COMPLETE_MARKER = "_SUCCESS"
+DAY_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def complete_days() -> list[str]:
-    """Landing days whose folder holds the completion marker, in order."""
+def landing_folders() -> tuple[list[str], list[str]]:
+    """(complete days, other folders): folders named YYYY-MM-DD (a real date) that hold the completion
+    marker, in order; and the names of folders that are not days (_truth/ and anything else)."""
     root = landing_path()
     if not root.exists():
-        return []
-    days = []
-    for folder in root.iterdir():
+        return [], []
+    days, others = [], []
+    for folder in (f for f in root.iterdir() if f.is_dir()):
         try:
-            dt.date.fromisoformat(folder.name)
+            is_day = bool(DAY_FOLDER.fullmatch(folder.name)) and bool(dt.date.fromisoformat(folder.name))
         except ValueError:
-            continue  # _truth/ and anything else that is not a day
-        if (folder / COMPLETE_MARKER).exists():
+            is_day = False
+        if not is_day:
+            others.append(folder.name)
+        elif (folder / COMPLETE_MARKER).exists():
             days.append(folder.name)
-    return sorted(days)
+    return sorted(days), sorted(others)
 
 
 @dg.sensor(job=daily_ledgers_job, minimum_interval_seconds=300)
 def landed_day_sensor(context: dg.SensorEvaluationContext):
     """Starts the daily run of every complete landing folder (marker written last) whose day is not loaded
-    yet, a day that arrives late included. The run key makes each day one run."""
+    yet, a day that arrives late included. The run key makes each day one run. A folder that is not a
+    day (only YYYY-MM-DD is) is logged once and skipped."""
+    days, others = landing_folders()
+    reported = set(json.loads(context.cursor)) if context.cursor else set()
+    for name in sorted(set(others) - reported - {"_truth"}):
+        context.log.warning(f"landing folder {name!r} is not a day (YYYY-MM-DD): skipped")
+    context.update_cursor(json.dumps(sorted(reported | set(others))))
     loaded = context.instance.get_materialized_partitions(LANDED_FILES)
-    for day in complete_days():
+    for day in days:
         if day not in loaded:
             yield dg.RunRequest(run_key=day, partition_key=day)
 

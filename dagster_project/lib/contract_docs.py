@@ -33,15 +33,34 @@ nothing happened. CSV and Parquet are both accepted (one of the two per
 ledger and day); CSV is UTF-8 with a header row, comma separated, dates as
 YYYY-MM-DD, decimals with a dot, booleans true/false, an empty field is null.
 
-Rules checked when a day is loaded (a breach stops the load of the whole
-range, names file, row and column, and loads nothing):
-- every column below is present (extra columns are ignored);
+A day is loaded only when its folder holds `_SUCCESS` (a half-written day is
+refused unless the run is asked to load it anyway, `--allow-incomplete`);
+only folders named YYYY-MM-DD are days. A file that cannot be read as its
+ledger (missing, not UTF-8, no header, a column missing, unreadable Parquet)
+stops the load of the whole range, names the file (and the row where it
+can), and loads nothing. CSV may start with a UTF-8 byte-order mark and
+quoted values may hold newlines.
+
+Rules checked row by row; a row that breaks one goes to `raw.quarantine`
+with file, row, column and reason (never a personal value), the rest loads:
 - every value casts to the column's type;
 - required columns are not empty; coded columns hold an allowed value;
 - amounts are not below their minimum (never negative);
+- the rules across a row's columns listed under its ledger below;
 - the business date is not after the landing day (a late payment lands on a
-  later day than its value date; a future-dated one is refused);
-- the key is unique within the day.
+  later day than its value date; a future-dated one is refused), nor before
+  the loan's origination;
+- a loan's principal equals the principal of its schedule, within the dbt
+  var `schedule_principal_tolerance`;
+- the key is unique within the day (both rows of a duplicate are refused).
+
+A quarantined loan, installment, payment or write-off leaves its loan's
+state unknown: the loan's other rows of that day (in those four ledgers) are
+held back with it, and with the policy `held_rows_policy: block` (a dbt var,
+the default) the day fails its gate: it and every later day are not aged
+until the day is delivered again or released (`lending release-day`). A day
+whose raw rows fail the Great Expectations suites fails its gate the same
+way. Collection actions and borrower events are quarantined row by row.
 
 Loading a day replaces whatever that day loaded before, so a day can be
 delivered again. A loan or a schedule delivered again on a later day
@@ -65,6 +84,8 @@ def render_markdown() -> str:
             meaning = c.description + (" Personal data: never published." if c.personal else "")
             key = " (key)" if c.name in ledger.key else ""
             parts.append(f"| {c.name}{key} | {c.type} | {'no' if c.nullable else 'yes'} | {rule} | {meaning} |\n")
+        for rule in ledger.row_rules:
+            parts.append(f"\nRule: `{rule.breached}` is a breach ({rule.column} {rule.message}).\n")
     return "".join(parts)
 
 
@@ -80,6 +101,9 @@ def render_sources_yml() -> str:
         "    tables:",
         "      - name: landed_files",
         "        description: One row per ledger file loaded, with its landing day and row count.",
+        "      - name: landing_day_gate",
+        "        description: Per landing day and gate (contract, expectations, release) its decision; rows of a failed,",
+        "          unreleased day never reach the models (see lib/gate.py).",
         "      - name: month_end_tape",
         "        description: Month-end status tapes (history older than the daily ledgers), see lib/tapes.py.",
     ]

@@ -115,7 +115,9 @@ def _raw_suite(name: str) -> Suite:
             "t.reverses_payment_id and paid.loan_id = t.loan_id and paid.payment_type = 'payment') "
             "as reversal_points_at_a_payment")
         rules.append(Rule("is_true", "reversal_points_at_a_payment"))
-    frame = (f"with window_rows as (select * from raw.{name} where _landing_date >= $start and _landing_date < $end), "
+    frame = (f"with window_rows as (select * from raw.{name} where _landing_date >= $start and _landing_date < $end "
+             # a released day is aged as loaded: an operator's decision, not validated again
+             "and _landing_date not in (select landing_date from raw.landing_day_gate where gate = 'release')), "
              f"key_counts as (select {', '.join(keys)}, count(*) as key_rows from {counted} group by all) "
              f"select t.*, {', '.join(derived)} from window_rows as t left join key_counts as k on {on}")
     return Suite(f"raw_{name}", ("core_lending", name),
@@ -295,7 +297,8 @@ def _merge(earlier: Failure | None, rule: str, outcome, frame) -> Failure:
     else:
         count = found.get("unexpected_count")
         indexes = found.get("partial_unexpected_index_list") or []
-        rows = frame.loc[indexes[:UNEXPECTED_SHOWN]].to_dict("records") if indexes else []
+        shown = frame.loc[indexes[:UNEXPECTED_SHOWN]].drop(columns=PERSONAL_COLUMNS, errors="ignore")
+        rows = shown.to_dict("records") if indexes else []
     if earlier is None:
         return Failure(rule, count, list(found.get("partial_unexpected_list") or []), rows)
     total = None if count is None or earlier.unexpected_count is None else earlier.unexpected_count + count

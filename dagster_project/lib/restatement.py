@@ -14,6 +14,13 @@ from dataclasses import dataclass
 
 import duckdb
 
+from .gate import blocked_days
+from .settings import dbt_vars
+
+
+class RestatementBeyondHorizon(ValueError):
+    """Late data reaches further back than the dbt var restatement_horizon_days allows without a flag."""
+
 # (ledger, business date of a row, for rows landed in the window) that can lie before the window
 LATE_ROWS = """
 select min(effective) from (
@@ -45,19 +52,29 @@ class AgingWindow:
         return [d for d in days if not self.partition_start <= d < self.partition_end]
 
 
-def aging_window(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> AgingWindow:
-    """The days [start', end') to age for a run over the partitions [start, end)."""
+def aging_window(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
+                 allow_restatement: bool = False) -> AgingWindow:
+    """The days [start', end') to age for a run over the partitions [start, end): back to the earliest
+    business date its rows change, on through the last landed day before any missing or failed one."""
     tables = {r[0] for r in con.execute(
         "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
     first = start
     if "raw.repayments" in tables:
         earliest = con.execute(LATE_ROWS, {"start": start, "end": end}).fetchone()[0]
         first = min(start, earliest) if earliest else start
+    horizon = start - dt.timedelta(days=int(dbt_vars()["restatement_horizon_days"]))
+    if first < horizon and not allow_restatement:
+        raise RestatementBeyondHorizon(
+            f"rows landed in {start} .. {end - dt.timedelta(days=1)} change the book from {first}, further back than "
+            f"restatement_horizon_days ({horizon}); check them, then run again with --allow-restatement "
+            "(tag lending/allow_restatement=true) to re-age every day since")
     last = end
     if "raw.landed_files" in tables:
         last_landed = con.execute("select max(landing_date) from raw.landed_files").fetchone()[0]
         if last_landed and last_landed >= end:
-            last = last_landed + dt.timedelta(days=1)
+            stops = [d for d in missing_days(con, last_landed + dt.timedelta(days=1)) if d >= end]
+            stops += [d for d, _ in blocked_days(con, last_landed) if d >= end]
+            last = min(stops, default=last_landed + dt.timedelta(days=1))
     return AgingWindow(first, last, start, end)
 
 

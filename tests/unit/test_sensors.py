@@ -1,3 +1,5 @@
+import json
+
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import LANDED_FILES
@@ -27,3 +29,16 @@ def test_sensor_requests_each_complete_day_not_loaded_yet_late_ones_included(tmp
         (landing / "2025-03-03" / "_SUCCESS").touch()
         (landing / "2025-03-05" / "_SUCCESS").touch()
         assert requested() == ["2025-03-03", "2025-03-05"]
+
+
+def test_folders_that_are_not_days_are_skipped_and_remembered(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    with warehouse_at(tmp_path):
+        landing = tmp_path / "landing"
+        for name in ("20250322", "2025-W12-6", "2025-03-22", "2025-02-30"):
+            (landing / name).mkdir(parents=True)
+            (landing / name / "_SUCCESS").touch()
+        context = dg.build_sensor_context(instance=instance)
+        assert [r.partition_key for r in landed_day_sensor(context)] == ["2025-03-22"]
+        # reported once: the cursor remembers what was logged
+        assert json.loads(context.cursor) == ["2025-02-30", "2025-W12-6", "20250322"]

@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL
-from dagster_project.lib import quality
+from dagster_project.lib import gate, quality
 from dagster_project.lib.settings import bi_recent_days, duckdb_config, warehouse_path
 
 
@@ -15,16 +15,20 @@ def _specs(suites) -> list[dg.AssetCheckSpec]:
     return [dg.AssetCheckSpec(s.name, asset=list(s.asset), blocking=True, description=s.description) for s in suites]
 
 
-def _results(context, suites, params: dict):
-    with duckdb.connect(str(warehouse_path()), read_only=True, config=duckdb_config()) as con:
-        for suite in suites:
-            result = quality.validate(con, suite, params)
-            (context.log.info if result.success else context.log.error)(result.summary())
-            yield dg.AssetCheckResult(
-                asset_key=list(suite.asset), check_name=suite.name, passed=result.success,
-                severity=dg.AssetCheckSeverity.ERROR, description=result.summary()[:2000],
-                metadata={"rows_validated": result.rows, "failed_expectations": [f.rule for f in result.failures],
-                          "data_docs": str(quality.DATA_DOCS)})
+def _validate(context, con, suites, params: dict) -> list[quality.Result]:
+    results = [quality.validate(con, suite, params) for suite in suites]
+    for result in results:
+        (context.log.info if result.success else context.log.error)(result.summary())
+    return results
+
+
+def _check_results(suites, results: list[quality.Result]):
+    for suite, result in zip(suites, results):
+        yield dg.AssetCheckResult(
+            asset_key=list(suite.asset), check_name=suite.name, passed=result.success,
+            severity=dg.AssetCheckSeverity.ERROR, description=result.summary()[:2000],
+            metadata={"rows_validated": result.rows, "failed_expectations": [f.rule for f in result.failures],
+                      "data_docs": str(quality.DATA_DOCS)})
 
 
 def run_window(tags: dict) -> tuple[dt.date, dt.date]:
@@ -38,11 +42,22 @@ def run_window(tags: dict) -> tuple[dt.date, dt.date]:
 
 @dg.multi_asset_check(specs=_specs(quality.RAW_SUITES), name="raw_ledger_expectations", pool=WAREHOUSE_POOL)
 def raw_ledger_expectations(context: dg.AssetCheckExecutionContext):
-    """The raw ledgers' rows landed in the run's window (and the raw tables' schema)."""
-    yield from _results(context, quality.RAW_SUITES, quality.raw_params(*run_window(context.run.tags)))
+    """The raw ledgers' rows landed in the run's window (and the raw tables' schema). The outcome is
+    the window's days' "expectations" gate: a failed day blocks the aging of every later day."""
+    first, last = run_window(context.run.tags)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
+        results = _validate(context, con, quality.RAW_SUITES, quality.raw_params(first, last))
+        failed = "; ".join(r.summary() for r in results if not r.success)
+        released = gate.released_days(con)
+        gate.record(con, "expectations", [d for d in days if d not in released], not failed,
+                    failed[:2000] or "every raw suite passed")
+    yield from _check_results(quality.RAW_SUITES, results)
 
 
 @dg.multi_asset_check(specs=_specs(quality.MART_SUITES), name="mart_expectations", pool=WAREHOUSE_POOL)
 def mart_expectations(context: dg.AssetCheckExecutionContext):
     """Every published mart: matrices, Pi, M, reconciliation with the snapshot, days complete, no personal data."""
-    yield from _results(context, quality.MART_SUITES, {"days": bi_recent_days()})
+    with duckdb.connect(str(warehouse_path()), read_only=True, config=duckdb_config()) as con:
+        results = _validate(context, con, quality.MART_SUITES, {"days": bi_recent_days()})
+    yield from _check_results(quality.MART_SUITES, results)

@@ -10,6 +10,7 @@ from dagster_project.lib.restatement import aging_window
 from dagster_project.lib.settings import duckdb_config, warehouse_path
 
 DAILY_SELECTOR = "tag:daily"
+ALLOW_RESTATEMENT_TAG = "lending/allow_restatement"  # "true": late data may re-age past restatement_horizon_days
 
 
 @dbt_assets(
@@ -29,7 +30,8 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """
     window = context.partition_time_window
     with duckdb.connect(str(warehouse_path()), read_only=True, config=duckdb_config()) as con:
-        days = aging_window(con, window.start.date(), window.end.date())
+        days = aging_window(con, window.start.date(), window.end.date(),
+                            allow_restatement=context.run.tags.get(ALLOW_RESTATEMENT_TAG) == "true")
     restated = [day for day in days.restated_days if day >= daily_partitions.start.date()]
     if restated:
         context.log.warning(f"Restating {len(restated)} day(s) outside the partitions run: "

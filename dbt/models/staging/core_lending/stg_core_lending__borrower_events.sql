@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('core_lending', 'borrower_events') }}
+    where {{ passed_gate() }}
 
 ),
 

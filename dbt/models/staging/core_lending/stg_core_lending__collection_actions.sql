@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('core_lending', 'collection_actions') }}
+    where {{ passed_gate() }}
 
 ),
 

@@ -4,6 +4,7 @@ with
 source as (
 
     select * from {{ source('core_lending', 'loans') }}
+    where {{ passed_gate() }}
 
 ),
 

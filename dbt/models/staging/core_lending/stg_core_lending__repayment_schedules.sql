@@ -4,6 +4,7 @@ with
 source as (
 
     select * from {{ source('core_lending', 'repayment_schedule') }}
+    where {{ passed_gate() }}
 
 ),
 

@@ -4,6 +4,7 @@ with
 source as (
 
     select * from {{ source('core_lending', 'repayments') }}
+    where {{ passed_gate() }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('core_lending', 'write_offs') }}
+    where {{ passed_gate() }}
 
 ),
 
