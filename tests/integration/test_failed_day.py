@@ -3,14 +3,12 @@ until it is delivered again or released; late data beyond the horizon and half-w
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from dagster_project.cli import descendants, held_back_line, run_pipeline
+from dagster_project.cli import held_back_line, run_pipeline
 from dagster_project.lib.restatement import RestatementBeyondHorizon
 from tests.conftest import query, warehouse_at
 from tests.landing import D, loan, pay, write_book, write_day
@@ -106,36 +104,3 @@ def test_late_data_beyond_the_horizon_needs_a_flag(tmp_path):
         run_pipeline(D("2024-05-20"), D("2024-05-20"), marts=False, allow_restatement=True)
     assert query(tmp_path, "select days_past_due from marts.fct_loan_aging_daily "
                            "where loan_id = 'L2' and as_of_date = '2024-03-09'") == [(0,)]
-
-
-def test_killing_a_run_ends_its_dbt_too(tmp_path):
-    env = {**os.environ, "LENDING_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
-           "LENDING_LANDING": str(tmp_path / "landing"), "LENDING_BI": str(tmp_path / "bi")}
-    write_book(tmp_path / "landing", D("2024-01-01"), D("2024-04-30"), BOOK)
-    run = subprocess.Popen([sys.executable, "-m", "dagster_project.cli", "run", "--first", "2024-01-01",
-                            "--last", "2024-04-30"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline, dbt = time.monotonic() + 120, []
-    while not dbt and time.monotonic() < deadline and run.poll() is None:
-        time.sleep(0.2)
-        dbt = [pid for pid in descendants(run.pid) if b"dbt" in _cmdline(pid) and b" build " in _cmdline(pid)]
-    assert dbt, "the run never started dbt build"
-    run.send_signal(signal.SIGTERM)
-    run.wait(timeout=30)
-    time.sleep(1)
-    assert [pid for pid in dbt if _alive(pid)] == []
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ")
-    except OSError:
-        return b""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
