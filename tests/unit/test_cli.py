@@ -1,4 +1,4 @@
-"""A killed `lending` ends its child processes (dbt) before it ends itself."""
+"""The `lending` command: a killed run ends its children; the summary names a missing publication."""
 
 import signal
 import subprocess
@@ -49,3 +49,14 @@ def test_without_the_handler_the_child_would_run_on():
         assert _alive(child)
     finally:
         subprocess.run(["kill", str(child)])
+
+
+def test_summary_says_when_the_publication_is_missing(tmp_path, monkeypatch):
+    from dagster_project.cli import _publication_lines
+
+    monkeypatch.setenv("LENDING_BI", str(tmp_path / "bi"))
+    assert _publication_lines() == [f"No BI publication at {tmp_path / 'bi' / 'lending_bi.duckdb'}: publish the "
+                                    "marts with `lending publish` (or run publish_job)."]
+    (tmp_path / "bi" / "parquet").mkdir(parents=True)  # published once; the file was deleted since
+    assert "The BI publication is missing" in _publication_lines()[0]
+    assert "lending publish" in _publication_lines()[0]
