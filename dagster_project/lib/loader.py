@@ -277,7 +277,11 @@ def _checks(ledger: Ledger) -> list[tuple[str, str, str]]:
 def _known_loans(con: duckdb.DuckDBPyConnection, staged: dict[str, str], days: list[dt.date]) -> None:
     """A temp table for the rules across ledgers: per loan its origination, principal and schedule
     principal, from the latest version landed (the staged days or those loaded before)."""
-    kept = "where _landing_date not in ({})".format(", ".join(f"date '{d}'" for d in days))
+    # only the loans the staged rows name, and not the versions the load replaces
+    con.execute("create or replace temp table staged_loan_ids as "
+                + " union ".join(f"select loan_id from {table}" for table in staged.values()))
+    kept = "where _landing_date not in ({}) and loan_id in (select loan_id from staged_loan_ids)".format(
+        ", ".join(f"date '{d}'" for d in days))
     in_raw = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
     loans = [f"select loan_id, _landing_date, try_cast(origination_date as date) as origination_date, "
@@ -371,7 +375,7 @@ def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date]
             rows, quarantined, held, failed_days = _replace_days(con, files, staged, rejects, days)
         return Loaded(rows, quarantined, held, failed_days, _first_problems(con, rejects))
     finally:
-        for table in [*staged.values(), *rejects.values(), "latest_loans", "held_loans"]:
+        for table in [*staged.values(), *rejects.values(), "latest_loans", "held_loans", "staged_loan_ids"]:
             con.execute(f"drop table if exists {table}")
 
 
