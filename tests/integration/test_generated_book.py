@@ -101,7 +101,7 @@ def test_rerunning_a_day_leaves_the_same_rows(book):
     assert before == after
 
 
-def test_a_malformed_row_is_quarantined_and_a_malformed_file_changes_nothing(book):
+def test_a_malformed_payment_holds_its_loan_and_blocks_the_day_and_a_malformed_file_changes_nothing(book):
     bad_day = dt.date(2025, 8, 15)
     day_folder = book / "landing" / str(bad_day)
     with warehouse_at(book):
@@ -113,8 +113,13 @@ def test_a_malformed_row_is_quarantined_and_a_malformed_file_changes_nothing(boo
                         f"to '{day_folder}/repayments.csv' (header)")
         (day_folder / "repayments.parquet").unlink()
         try:
-            run_pipeline(bad_day, bad_day)  # the row goes to quarantine, the rest of the day loads
-            quarantined = query(book, "select source_row, column_name, reason from raw.quarantine")
+            # the row goes to quarantine, its loan's other rows of the day with it, and the day is blocked
+            with pytest.raises(Exception, match="no_landing_day_failed"):
+                run_pipeline(bad_day, bad_day)
+            quarantined = query(book, "select source_row, column_name, reason from raw.quarantine "
+                                      "where reason not like 'held back%'")
+            held = query(book, "select count(*) from raw.quarantine where reason like 'held back%' "
+                                  "and ledger = 'repayments'")[0][0]
             loaded = query(book, "select count(*) from raw.repayments where _landing_date = ?", [bad_day])[0][0]
             (day_folder / "repayments.csv").write_text("payment_id,loan_id\nP1,L1\n")  # columns missing
             with pytest.raises(Exception, match="repayments.csv, column amount: column is missing"):
@@ -127,7 +132,7 @@ def test_a_malformed_row_is_quarantined_and_a_malformed_file_changes_nothing(boo
         after = snapshot(book), query(book, "select * from raw.repayments order by payment_id")
     assert quarantined == [(3, "amount", "value 'n/a' is not a valid DECIMAL(18,2)")]
     day_rows = sum(1 for row in before[1] if row[-3] == bad_day)
-    assert loaded == unchanged == day_rows - 1
+    assert loaded == unchanged == day_rows - 1 - held
     assert query(book, "select count(*) from raw.quarantine") == [(0,)]
     assert before == after
 
