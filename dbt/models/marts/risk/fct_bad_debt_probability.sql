@@ -8,7 +8,8 @@
     the chain's probability of going bad within the cohort horizon, comparable to the cohort Pi.
   - cohort: every account seen in bucket i at a month end with the whole horizon observed after
     it (later month ends are censored out), followed for cohort_horizon_months; Pi = share that
-    reached the bad state, with a 95% Wilson interval.
+    reached the bad state, with a 95% Wilson interval. An account that leaves the data before
+    its horizon without reaching bad or paid off is censored (left out of that cohort).
 #}
 with
 
@@ -208,7 +209,11 @@ cohort_outcomes as (
         cohort_members.month_end,
         cohort_members.bucket,
         max(case when later.state_order >= cohort_members.bad_state_order and later.state_order <> 100
-            then 1 else 0 end) as went_bad
+            then 1 else 0 end) as went_bad,
+        max(case when later.state_order >= cohort_members.bad_state_order or later.state_order >= 100
+            then 1 else 0 end) as reached_an_end,
+        max(later.month_end) as last_seen_month_end,
+        max(cohort_members.horizon_end) as horizon_end
     from cohort_members
     left join states as later
         on cohort_members.portfolio = later.portfolio
@@ -220,18 +225,27 @@ cohort_outcomes as (
 
 ),
 
+observed_outcomes as (
+
+    -- An account that leaves the data before its horizon without reaching bad or paid off is
+    -- censored: counting it as "not bad" would bias Pi down.
+    select * from cohort_outcomes
+    where reached_an_end = 1 or last_seen_month_end = horizon_end
+
+),
+
 cohort_by_class as (
 
     select portfolio, asset_class, bucket, count(*) as accounts, cast(sum(went_bad) as bigint) as bad_accounts,
            min(month_end) as first_cohort_month_end, max(month_end) as last_cohort_month_end
-    from cohort_outcomes
+    from observed_outcomes
     group by portfolio, asset_class, bucket
 
     union all
 
     select portfolio, 'all' as asset_class, bucket, count(*) as accounts, cast(sum(went_bad) as bigint) as bad_accounts,
            min(month_end) as first_cohort_month_end, max(month_end) as last_cohort_month_end
-    from cohort_outcomes
+    from observed_outcomes
     group by portfolio, bucket
 
 ),
