@@ -67,7 +67,8 @@ def summary() -> str:
                           "and asset_class = 'all'", [last_day]).fetchone()
         losses = con.execute(
             """
-            select asset_class, sum(exposure), max(total_expected_loss_markov), max(total_expected_loss_cohort)
+            select asset_class, sum(exposure), sum(expected_loss_12m), sum(expected_loss_remaining_life),
+                   sum(expected_loss_ifrs9), max(bad_debt_estimate_m)
             from marts.fct_expected_loss where as_of_date = (select max(as_of_date) from marts.fct_expected_loss)
             group by all order by 1
             """).fetchall() if _has_table(con, "fct_expected_loss") else []
@@ -78,9 +79,11 @@ def summary() -> str:
     if par:
         lines.append(f"  PAR30 {par[0]:.2%}   PAR90 {par[1]:.2%}")
     if losses:
-        lines += ["Expected loss M = sum Mi x Pi at the last month end (Pi by Markov chain / by cohort):",
-                  f"  {'asset class':<12}{'exposure':>18}{'M (Markov)':>16}{'M (cohort)':>16}"]
-        lines += [f"  {a:<12}{e:>18,.2f}{m or 0:>16,.2f}{c or 0:>16,.2f}" for a, e, m, c in losses]
+        lines += ["Expected loss at the last month end (EAD x Pi x LGD; M = sum Mi x Pi over M1..M6+, no LGD):",
+                  f"  {'asset class':<12}{'exposure':>16}{'12 months':>14}{'remaining life':>16}{'IFRS 9':>14}"
+                  f"{'M':>14}"]
+        lines += [f"  {a:<12}{e:>16,.0f}{m12:>14,.0f}{life:>16,.0f}{ifrs9:>14,.0f}{m:>14,.0f}"
+                  for a, e, m12, life, ifrs9, m in losses]
     lines += _publication_lines()
     return "\n".join(lines)
 

@@ -59,6 +59,9 @@ ASSET_PROFILES = {
 }
 assert tuple(ASSET_PROFILES) == ASSET_CLASSES
 
+# share of a written-off amount recovered afterwards, on average, and within how many months
+RECOVERY_RATE = {"car": 0.45, "mortgage": 0.70, "student": 0.10, "guaranteed": 0.50, "consumer": 0.15, "sme": 0.35}
+WORKOUT_MONTHS = 6
 ROLL_FORWARD = (0.03, 0.30, 0.50, 0.65, 0.75, 0.80, 0.85)  # from M0..M6 at risk 1.0
 PREPAY = (0.008, 0.004, 0.002, 0.001, 0.001, 0.0, 0.0, 0.0)
 
@@ -455,21 +458,27 @@ def generate_book(cfg: BookConfig, out: Path) -> dict:
         written_off_on[wo] = wo_date
         outstanding = principal[wo] - cum_principal[offsets[wo] + paid_upto[wo]] + cum_principal[offsets[wo]]
         ledgers.add("write_offs", loan=wo, write_off_date=wo_date, written_off_amount=_money(outstanding))
-        # a few written-off loans recover something in a later month (payment after write-off)
-        recovering = rng.random(wo.size) < 0.1
-        recover = wo[recovering]
-        if t + 1 < cfg.months and recover.size:
-            rec_month = month + rng.integers(1, cfg.months - t, recover.size)
-            rec_amount = _money(outstanding[recovering] * rng.uniform(0.05, 0.3, recover.size))
+        # recoveries (payments after the write-off): on average RECOVERY_RATE of the written-off
+        # amount per asset class, in one to three payments within WORKOUT_MONTHS months
+        rate = np.array([RECOVERY_RATE[name] for name in ASSET_CLASSES])[asset[wo]]
+        recovered = outstanding * rate * rng.uniform(0.5, 1.5, wo.size)
+        parts = rng.integers(1, 4, wo.size)
+        for part in range(3):
+            who_pays = parts > part
+            rec_month = month + rng.integers(1, WORKOUT_MONTHS + 1, wo.size)
+            who_pays &= rec_month < month0 + cfg.months  # after the book's end: not in these ledgers
+            paying = int(who_pays.sum())
+            if not paying:
+                continue
             ledgers.add(
                 "repayments",
-                payment_no=pay_seq + np.arange(recover.size), loan=recover,
-                value_date=_month_days(rec_month, rng.integers(1, 28, recover.size)),
-                payment_type=np.full(recover.size, "payment"), reverses_no=np.full(recover.size, -1),
-                principal_paid=rec_amount, interest_paid=np.zeros(recover.size),
-                penalty_paid=np.zeros(recover.size), channel=np.full(recover.size, "collection_agent"),
+                payment_no=pay_seq + np.arange(paying), loan=wo[who_pays],
+                value_date=_month_days(rec_month[who_pays], rng.integers(1, 28, paying)),
+                payment_type=np.full(paying, "payment"), reverses_no=np.full(paying, -1),
+                principal_paid=_money(recovered[who_pays] / parts[who_pays]), interest_paid=np.zeros(paying),
+                penalty_paid=np.zeros(paying), channel=np.full(paying, "collection_agent"),
             )
-            pay_seq += recover.size
+            pay_seq += paying
 
         # --- borrower events: warning signals, mostly ahead of a first missed installment -------
         first_miss = (prev_state == 0) & (next_state == 1)
@@ -632,6 +641,8 @@ def _write_truth(out: Path, cfg: BookConfig, truth: np.ndarray, month_end_states
         "asset_class": [r[0] for r in rows], "from_state": [r[1] for r in rows],
         "to_state": [r[2] for r in rows], "probability": [r[3] for r in rows],
     }), folder / "transition_matrix.parquet")
+    (folder / "recovery_rates.json").write_text(json.dumps(
+        {"recovery_rate": RECOVERY_RATE, "workout_months": WORKOUT_MONTHS}, indent=2))
     loans = np.concatenate([m[0] for m in month_end_states])
     pq.write_table(pa.table({
         "loan_id": loan_ids.take(pa.array(loans)),

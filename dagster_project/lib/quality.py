@@ -22,7 +22,7 @@ from functools import cache
 import duckdb
 
 from .contract import LEDGERS
-from .settings import REPO
+from .settings import REPO, dbt_vars
 
 GX_ROOT = REPO / "expectations"
 DATA_DOCS = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
@@ -153,18 +153,21 @@ MART_SUITES = (
           (Rule("between", "account_row_sum", {"min_value": 1 - 1e-9, "max_value": 1 + 1e-9}),
            Rule("between", "balance_row_sum", {"min_value": 1 - 1e-9, "max_value": 1 + 1e-9}))),
     Suite("mart_bad_debt_probability", MARTS_CANDIDATE,
-          "Pi by Markov chain and by cohort lies in [0, 1].",
-          "select markov_pi, markov_pi_within_horizon, cohort_pi from marts.fct_bad_debt_probability",
-          tuple(Rule("between", c, {"min_value": 0, "max_value": 1})
-                for c in ("markov_pi", "markov_pi_within_horizon", "cohort_pi"))),
+          "Pi by chain and by cohort lie in [0, 1], and at the definition's horizon the two agree within "
+          "their uncertainty (var pi_reconciliation_factor): a row where they do not stops the publication.",
+          "select portfolio, asset_class, bucket, markov_pi_within_horizon, cohort_pi, cohort_pi_low, cohort_pi_high, "
+          "cohort_pi is null or abs(markov_pi_within_horizon - cohort_pi) <= greatest("
+          f"{dbt_vars()['pi_reconciliation_factor']} * (cohort_pi_high - cohort_pi_low) / 2, "
+          f"{dbt_vars()['pi_reconciliation_floor']}) as methods_agree from marts.fct_bad_debt_probability",
+          tuple(Rule("between", c, {"min_value": 0, "max_value": 1}) for c in ("markov_pi_within_horizon", "cohort_pi"))
+          + (Rule("is_true", "methods_agree"),)),
     Suite("mart_expected_loss", MARTS_CANDIDATE,
-          "M = sum of Mi x Pi x LGD: each total equals the sum of its buckets (to a cent per bucket).",
-          "select as_of_date, asset_class, "
-          "abs(coalesce(max(total_expected_loss_markov), 0) - coalesce(sum(expected_loss_markov), 0)) "
-          "<= 0.01 * count(*) and abs(coalesce(max(total_expected_loss_cohort), 0) "
-          "- coalesce(sum(expected_loss_cohort), 0)) <= 0.01 * count(*) as total_is_the_sum "
-          "from marts.fct_expected_loss group by as_of_date, asset_class",
-          (Rule("is_true", "total_is_the_sum"),)),
+          "M = sum of Mi x Pi: each asset class's bad_debt_estimate_m equals the sum of its buckets (to a cent "
+          "per bucket); no asset class with exposure has a 12-month expected loss of exactly 0.",
+          "select as_of_date, asset_class, abs(coalesce(max(bad_debt_estimate_m), 0) - coalesce(sum(bad_debt_estimate), "
+          "0)) <= 0.01 * count(*) as total_is_the_sum, sum(exposure) = 0 or sum(expected_loss_12m) > 0 "
+          "as loss_where_exposure from marts.fct_expected_loss group by as_of_date, asset_class",
+          (Rule("is_true", "total_is_the_sum"), Rule("is_true", "loss_where_exposure"))),
     Suite("mart_overdue_matrix", MARTS_CANDIDATE,
           "On the recent days, the overdue matrix holds exactly the accounts and balances of the aging snapshot.",
           "with matrix as (select * from marts.fct_overdue_matrix where " + RECENT_DAYS + "), "

@@ -62,18 +62,19 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> dict[str, go.Figure]:
                     "where portfolio = 'book' and asset_class = 'all'"),
         states, from_states, "Roll rates (迁徙率), pooled, whole book: from the row's state to the column's",
         "%{z:.1%}", "Blues")
-    pi = _query(con, "select asset_class, bucket, bucket_order, markov_pi from fct_bad_debt_probability "
-                     "where portfolio = 'book' order by bucket_order")
+    pi = _query(con, "select asset_class, bucket, bucket_order, markov_pi from fct_bad_debt_probability_by_horizon "
+                     "where portfolio = 'book' and horizon_months = 12 order by bucket_order")
     figure = go.Figure()
     for asset_class in sorted({r[0] for r in pi}):
         figure.add_trace(go.Bar(x=[r[1] for r in pi if r[0] == asset_class],
                                 y=[r[3] for r in pi if r[0] == asset_class], name=asset_class))
-    figure.update_layout(title="Pi: probability that a loan in the bucket ends written off (Markov chain)",
+    figure.update_layout(title="Pi(i, 12): probability that a loan in the bucket is written off within 12 months",
                          yaxis={"tickformat": ".0%"}, barmode="group")
     figures["bad_debt_probability"] = figure
     figures["expected_loss"] = _lines(
-        _query(con, "select asset_class, as_of_date, max(total_expected_loss_markov) from fct_expected_loss "
-                    "group by all"), "Expected loss M = Σ Mi·Pi·LGD by asset class, month ends", "M")
+        _query(con, "select asset_class, as_of_date, sum(expected_loss_12m) from fct_expected_loss "
+                    "group by all"), "12-month expected loss Σ EAD·Pi(i, 12)·LGD by asset class, month ends",
+        "expected loss")
     figures["vintage_curves"] = _lines(
         _query(con, "select strftime(origination_month, '%Y-%m'), months_on_book, ever_30_rate "
                     "from fct_vintage_curves"), "Vintage curves: share of loans ever 30+ days past due",

@@ -78,12 +78,16 @@ MART_BREAKERS = {
     ("mart_roll_rates", "balance_row_sum:between"):
         "update marts.fct_roll_rates_monthly set balance_rate = balance_rate + 0.1 where "
         "rowid = (select min(rowid) from marts.fct_roll_rates_monthly where balance_rate is not null)",
-    ("mart_bad_debt_probability", "markov_pi:between"): "update marts.fct_bad_debt_probability set markov_pi = 1.5",
     ("mart_bad_debt_probability", "markov_pi_within_horizon:between"):
         "update marts.fct_bad_debt_probability set markov_pi_within_horizon = -0.1",
+    ("mart_bad_debt_probability", "methods_agree:is_true"):  # the chain ten times the cohort, as in issue 11
+        "update marts.fct_bad_debt_probability set markov_pi_within_horizon = least(1, 10 * cohort_pi + 0.01) "
+        "where asset_class = 'consumer'",
     ("mart_bad_debt_probability", "cohort_pi:between"): "update marts.fct_bad_debt_probability set cohort_pi = 2",
     ("mart_expected_loss", "total_is_the_sum:is_true"):
-        "update marts.fct_expected_loss set total_expected_loss_markov = total_expected_loss_markov + 100",
+        "update marts.fct_expected_loss set bad_debt_estimate_m = bad_debt_estimate_m + 100",
+    ("mart_expected_loss", "loss_where_exposure:is_true"):
+        "update marts.fct_expected_loss set expected_loss_12m = 0 where asset_class = 'mortgage'",
     ("mart_overdue_matrix", "reconciles:is_true"):
         "update marts.fct_overdue_matrix set accounts = accounts + 1 "
         "where as_of_date = (select max(as_of_date) from marts.fct_overdue_matrix)",

@@ -1,5 +1,6 @@
 """Risk marts on a generated book, checked against the generator's truth and a second method (numpy)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -43,63 +44,116 @@ def test_estimated_transition_matrix_agrees_with_the_ground_truth(book):
     assert {a for a, f in checked if f == "M0"} == {a for a, _ in totals} and len(checked) >= 14
 
 
-def absorption(q: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    fundamental = np.linalg.inv(np.eye(len(q)) - q)
-    return fundamental @ r, fundamental.sum(axis=1)
+def within_horizon(q: np.ndarray, r: np.ndarray, horizon: int) -> np.ndarray:
+    """Probability of absorption in each column of r within `horizon` months: sum_k<h Q^k R, by matrix powers."""
+    total, power = np.zeros_like(r), np.eye(len(q))
+    for _ in range(horizon):
+        total += power @ r
+        power = power @ q
+    return total
 
 
-def test_markov_pi_is_the_absorption_probability_of_the_pooled_matrix(book):
-    """Second method: numpy's inverse of I - Q on the same pooled matrix."""
-    rows = query(book, "select asset_class, from_state, to_state, account_rate from marts.fct_roll_rates_pooled "
-                       "where portfolio = 'book'")
-    pi = {(a, b): (p, months) for a, b, p, months in query(
-        book, "select asset_class, bucket, markov_pi, expected_months_to_absorption "
-              "from marts.fct_bad_debt_probability where portfolio = 'book'")}
-    for asset_class in {r[0] for r in rows}:
-        states = sorted({r[1] for r in rows if r[0] == asset_class}, key=BUCKETS.index)
-        q = np.zeros((len(states), len(states)))
-        r = np.zeros((len(states), 2))  # written off, paid off
-        for a, f, t, p in rows:
-            if a != asset_class:
-                continue
-            if t in states:
-                q[states.index(f), states.index(t)] = p
-            else:
-                r[states.index(f), 0 if t == "written_off" else 1] += p
-        b, months = absorption(q, r)
-        for i, state in enumerate(states):
-            assert pi[(asset_class, state)][0] == pytest.approx(b[i, 0], abs=1e-9)
-            assert pi[(asset_class, state)][1] == pytest.approx(months[i], rel=1e-6)
+def pooled_chain(book, asset_class):
+    """The chain of fct_bad_debt_probability_by_horizon, rebuilt in numpy: the pooled counts, each row of
+    the asset class blended with the whole book's row by sqrt(moves / 100) (at most 1)."""
+    rows = query(book, "select asset_class, from_state, to_state, accounts from marts.fct_roll_rates_pooled "
+                       "where portfolio = 'book' and asset_class in (?, 'all')", [asset_class])
+    states = sorted({f for a, f, _, _ in rows if a == "all"}, key=BUCKETS.index)
+    counts = {a: np.zeros((len(states), len(STATES))) for a in (asset_class, "all")}
+    for a, f, t, n in rows:
+        counts[a][states.index(f), STATES.index(t)] += n
+    own, book_wide = counts[asset_class], counts["all"]
+    moves = own.sum(axis=1, keepdims=True)
+    weight = np.minimum(1, np.sqrt(moves / 100))
+    rate = weight * np.divide(own, moves, out=np.zeros_like(own), where=moves > 0) + (1 - weight) * (
+        book_wide / book_wide.sum(axis=1, keepdims=True))
+    index = [STATES.index(s) for s in states]
+    q = rate[:, index]
+    r = rate[:, [STATES.index("written_off"), STATES.index("paid_off")]]
+    return states, q, r
 
 
-def test_markov_pi_is_close_to_the_truth_absorption(book):
-    """Within 4.5 standard errors of the truth's absorption probability, the standard error from a parametric
-    bootstrap: transition counts drawn from the true matrix with the book's own number of accounts per bucket."""
+def test_pi_by_horizon_equals_the_matrix_powers_of_the_blended_chain(book):
+    """Second method: numpy's sum of Q^k R over the same pooled, blended matrix."""
+    pi = {(a, b, h): (p, paid) for a, b, h, p, paid in query(
+        book, "select asset_class, bucket, horizon_months, markov_pi, markov_paid_off_probability "
+              "from marts.fct_bad_debt_probability_by_horizon where portfolio = 'book'")}
+    longest = max(h for _, _, h in pi)
+    assert longest >= 240  # mortgages of 20 years: the term structure reaches their remaining life
+    for asset_class in {a for a, _, _ in pi}:
+        states, q, r = pooled_chain(book, asset_class)
+        for horizon in (1, 12, 60, longest):
+            expected = within_horizon(q, r, horizon)
+            for i, state in enumerate(states):
+                assert pi[(asset_class, state, horizon)][0] == pytest.approx(expected[i, 0], abs=1e-9)
+                assert pi[(asset_class, state, horizon)][1] == pytest.approx(expected[i, 1], abs=1e-9)
+
+
+def test_pi_within_12_and_36_months_is_close_to_the_truth(book):
+    """Within 4.5 standard errors of the truth's Pi(i, h), the standard error from a parametric bootstrap:
+    transition counts drawn from the true matrix with the book's own number of moves per bucket."""
     truth = truth_matrix(book)
-    pi = dict(((a, b), p) for a, b, p in query(
-        book, "select asset_class, bucket, markov_pi from marts.fct_bad_debt_probability "
-              "where portfolio = 'book' and asset_class <> 'all' and transitions_observed >= 1000"))
+    estimates = {(a, b, h): p for a, b, h, p in query(
+        book, "select asset_class, bucket, horizon_months, markov_pi from marts.fct_bad_debt_probability_by_horizon "
+              "where portfolio = 'book' and asset_class <> 'all' and transitions_observed >= 1000 "
+              "and horizon_months in (12, 36)")}
     observed = dict(((a, f), n) for a, f, n in query(
         book, "select distinct asset_class, from_state, from_accounts from marts.fct_roll_rates_pooled "
               "where portfolio = 'book'"))
     rng = np.random.default_rng(0)
-    for asset_class in {a for a, _ in pi}:
+    absorbing = [STATES.index("written_off"), STATES.index("paid_off")]
+    checked = 0
+    for asset_class in {a for a, _, _ in estimates}:
         rows = np.array([[truth[(asset_class, f, t)] for t in STATES] for f in BUCKETS])
-        exact = absorption(rows[:, :len(BUCKETS)], rows[:, [STATES.index("written_off"), STATES.index("paid_off")]])[0]
-        draws = []
-        for _ in range(300):
-            sample = np.array([rng.multinomial(observed.get((asset_class, f), 0), row) / max(
-                observed.get((asset_class, f), 0), 1) if observed.get((asset_class, f)) else row
-                for f, row in zip(BUCKETS, rows)])
-            q, r = sample[:, :len(BUCKETS)], sample[:, [STATES.index("written_off"), STATES.index("paid_off")]]
-            if np.linalg.matrix_rank(np.eye(len(q)) - q) == len(q):
-                draws.append(absorption(q, r)[0][:, 0])
-        spread = np.std(draws, axis=0)
-        for (a, bucket), estimate in pi.items():
-            if a == asset_class:
-                i = BUCKETS.index(bucket)
-                assert abs(estimate - exact[i, 0]) <= 4.5 * spread[i] + 1e-3, (a, bucket, estimate, exact[i, 0],
-                                                                             spread[i])
+        for horizon in (12, 36):
+            exact = within_horizon(rows[:, :len(BUCKETS)], rows[:, absorbing], horizon)[:, 0]
+            draws = []
+            for _ in range(200):
+                sample = np.array([rng.multinomial(observed[(asset_class, f)], row) / observed[(asset_class, f)]
+                                   if observed.get((asset_class, f)) else row for f, row in zip(BUCKETS, rows)])
+                draws.append(within_horizon(sample[:, :len(BUCKETS)], sample[:, absorbing], horizon)[:, 0])
+            spread = np.std(draws, axis=0)
+            for (a, bucket, h), estimate in estimates.items():
+                if a == asset_class and h == horizon:
+                    i = BUCKETS.index(bucket)
+                    checked += 1
+                    assert abs(estimate - exact[i]) <= 4.5 * spread[i] + 1e-3, (a, bucket, h, estimate, exact[i])
+    assert checked >= 12
+
+
+def test_few_events_are_not_zero_risk(book):
+    """Mortgages are rarely written off in a year: their Pi and their expected loss are still above 0."""
+    (pi, weight), = query(book, "select markov_pi_within_horizon, credibility_weight from marts.fct_bad_debt_probability "
+                                "where portfolio = 'book' and asset_class = 'mortgage' and bucket = 'M0'")
+    assert pi > 0
+    rows = query(book, "select asset_class, sum(exposure), sum(expected_loss_12m), sum(expected_loss_remaining_life) "
+                       "from marts.fct_expected_loss where as_of_date = (select max(as_of_date) "
+                       "from marts.fct_expected_loss) group by all")
+    assert rows and all(exposure == 0 or (loss_12m > 0 and life >= loss_12m) for _, exposure, loss_12m, life in rows)
+
+
+def test_the_expected_loss_is_plausible(book):
+    """The 12-month expected loss of a book stays a small share of its exposure, and below the remaining-life one."""
+    for asset_class, exposure, loss_12m, life in query(
+            book, "select asset_class, sum(exposure), sum(expected_loss_12m), sum(expected_loss_remaining_life) "
+                  "from marts.fct_expected_loss where as_of_date = (select max(as_of_date) from marts.fct_expected_loss) "
+                  "group by all"):
+        assert loss_12m <= life <= exposure, asset_class
+        assert loss_12m / exposure < 0.2, (asset_class, loss_12m / exposure)
+
+
+def test_workout_lgd_recovers_the_planted_recovery_rate(book):
+    planted = json.loads((book / "landing" / "_truth" / "recovery_rates.json").read_text())["recovery_rate"]
+    rows = query(book, "select asset_class, recovery_rate, recovery_rate_low, recovery_rate_high, complete_workouts, "
+                       "lgd_source, loss_given_default, workout_lgd from marts.fct_loss_given_default")
+    estimated = [r for r in rows if r[5] == "workout"]
+    assert len(estimated) >= 3, rows
+    for asset_class, rate, low, high, workouts, _, lgd, workout_lgd in estimated:
+        assert low <= planted[asset_class] <= high, (asset_class, rate, low, high, planted[asset_class], workouts)
+        assert lgd == workout_lgd and 1 - planted[asset_class] <= lgd + 0.02  # discounting only raises the LGD
+    for asset_class, *_, source, lgd, _ in rows:
+        if source == "seed":
+            assert lgd == 1  # the seed's fallback
 
 
 def test_uci_tape_goes_through_the_same_models(book):
@@ -121,7 +175,7 @@ def test_uci_tape_goes_through_the_same_models(book):
                                "where rowid = (select min(rowid) from marts.fct_roll_rates_monthly)", "sums_to_one"),
     ("fct_bad_debt_probability", "update marts.fct_bad_debt_probability set markov_pi_within_horizon = 1.5 "
                                  "where bucket = 'M1'", "expression_holds"),
-    ("fct_expected_loss", "update marts.fct_expected_loss set total_expected_loss_markov = total_expected_loss_markov "
+    ("fct_expected_loss", "update marts.fct_expected_loss set bad_debt_estimate_m = bad_debt_estimate_m "
                           "+ 100 where bucket = 'M2'", "assert_expected_loss_total_is_the_sum_of_its_parts"),
     ("fct_overdue_matrix", "update marts.fct_overdue_matrix set accounts = accounts + 1 "
                            "where rowid = (select min(rowid) from marts.fct_overdue_matrix)",

@@ -1,7 +1,6 @@
--- M = sum of Mi x Pi: each as-of date and asset class's total equals the sum of its buckets
--- (to a cent per bucket, the parts being rounded to cents).
+-- M = sum of Mi x Pi: each as-of date and asset class's bad_debt_estimate_m equals the sum of its
+-- buckets' bad_debt_estimate (to a cent per bucket, the parts being rounded to cents).
 select as_of_date, asset_class
 from {{ ref('fct_expected_loss') }}
 group by as_of_date, asset_class
-having abs(max(total_expected_loss_markov) - sum(expected_loss_markov)) > 0.01 * count(*)
-    or abs(max(total_expected_loss_cohort) - sum(expected_loss_cohort)) > 0.01 * count(*)
+having abs(max(bad_debt_estimate_m) - sum(bad_debt_estimate)) > 0.01 * count(*)

@@ -1,7 +1,17 @@
--- Expected loss (坏账预估) per book month end, asset class and bucket: M = sum_i Mi * Pi * LGD,
--- with Mi the outstanding principal in bucket i (exposure; the overdue amount beside it), Pi by
--- both methods of fct_bad_debt_probability, LGD from the seed loss_given_default (1 = the
--- domain's formula).
+{#
+  Expected loss (坏账预估) per book month end, asset class and bucket. Per loan: its exposure (EAD,
+  the outstanding principal), its remaining life (months to maturity plus var
+  remaining_life_tail_months), Pi(bucket, h) of its asset class from
+  fct_bad_debt_probability_by_horizon (chain, credibility-blended) and its class's LGD from
+  fct_loss_given_default. Then, summed over the loans of the row:
+  - expected_loss_12m: EAD x Pi(i, min(12, life)) x LGD (beside it the same with the cohort's Pi);
+  - expected_loss_remaining_life: EAD x Pi(i, life) x LGD;
+  - expected_loss_ifrs9: stage 1 at 12 months, stages 2 and 3 at remaining life (stage from the
+    days past due and the seed regulatory_grades, as in fct_loan_regulatory_grades_daily);
+  - bad_debt_estimate: the domain's M = sum Mi x Pi over the overdue buckets M1..M6+ only
+    (Mi the outstanding balance, Pi to the end of life, no LGD); 0 for M0. bad_debt_estimate_m
+    is M for the asset class (the sum over its buckets).
+#}
 with
 
 states as (
@@ -10,61 +20,132 @@ states as (
 
 ),
 
+loans as (
+
+    select * from {{ ref('stg_core_lending__loans') }}
+
+),
+
 probabilities as (
 
-    select * from {{ ref('fct_bad_debt_probability') }}
+    select * from {{ ref('fct_bad_debt_probability_by_horizon') }} where portfolio = 'book'
 
 ),
 
 loss_given_default as (
 
-    select * from {{ ref('loss_given_default') }}
+    select * from {{ ref('fct_loss_given_default') }}
 
 ),
 
-exposures as (
+ifrs9_stages as (
+
+    select * from {{ ref('regulatory_grades') }} where framework = 'ifrs9_stage'
+
+),
+
+longest_horizon as (
+
+    select max(horizon_months) as horizon_months from probabilities
+
+),
+
+loan_month_ends as (
 
     select
-        month_end as as_of_date,
-        asset_class,
-        state as bucket,
-        state_order as bucket_order,
-        count(*) as accounts,
-        sum(outstanding_principal) as exposure,
-        sum(overdue_amount) as overdue_amount
+        states.month_end as as_of_date,
+        states.loan_id,
+        states.asset_class,
+        states.state as bucket,
+        states.state_order as bucket_order,
+        states.outstanding_principal as exposure,
+        states.overdue_amount,
+        ifrs9_stages.grade as ifrs9_stage,
+        least(
+            greatest({{ dbt.datediff('states.month_end', 'loans.maturity_date', 'month') }}, 0)
+            + {{ var('remaining_life_tail_months') }},
+            longest_horizon.horizon_months
+        ) as remaining_life_months
     from states
-    where portfolio = 'book' and state_order < 100
-    group by month_end, asset_class, state, state_order
+    inner join loans on states.loan_id = loans.loan_id
+    cross join longest_horizon
+    left join ifrs9_stages
+        on states.days_past_due >= ifrs9_stages.min_days_past_due
+        and (ifrs9_stages.max_days_past_due is null or states.days_past_due <= ifrs9_stages.max_days_past_due)
+    where states.portfolio = 'book' and states.state_order < 100
+
+),
+
+loan_losses as (
+
+    select
+        loan_month_ends.*,
+        coalesce(loss_given_default.loss_given_default, 1) as loss_given_default,
+        loss_given_default.lgd_source,
+        twelve_months.markov_pi as pi_12m,
+        twelve_months.cohort_pi as pi_12m_cohort,
+        remaining_life.markov_pi as pi_remaining_life
+    from loan_month_ends
+    left join loss_given_default on loan_month_ends.asset_class = loss_given_default.asset_class
+    left join probabilities as twelve_months
+        on loan_month_ends.asset_class = twelve_months.asset_class
+        and loan_month_ends.bucket = twelve_months.bucket
+        and twelve_months.horizon_months = least(12, loan_month_ends.remaining_life_months)
+    left join probabilities as remaining_life
+        on loan_month_ends.asset_class = remaining_life.asset_class
+        and loan_month_ends.bucket = remaining_life.bucket
+        and remaining_life.horizon_months = loan_month_ends.remaining_life_months
+
+),
+
+by_bucket as (
+
+    select
+        as_of_date,
+        asset_class,
+        bucket,
+        bucket_order,
+        count(*) as accounts,
+        sum(exposure) as exposure,
+        sum(overdue_amount) as overdue_amount,
+        max(loss_given_default) as loss_given_default,
+        max(lgd_source) as lgd_source,
+        sum(exposure * pi_12m) / nullif(sum(exposure), 0) as pi_12m,
+        max(pi_12m_cohort) as pi_12m_cohort,
+        sum(exposure * pi_remaining_life) / nullif(sum(exposure), 0) as pi_remaining_life,
+        sum(exposure * pi_12m * loss_given_default) as expected_loss_12m,
+        sum(exposure * pi_12m_cohort * loss_given_default) as expected_loss_12m_cohort,
+        sum(exposure * pi_remaining_life * loss_given_default) as expected_loss_remaining_life,
+        sum(exposure * case when ifrs9_stage = 'stage_1' then pi_12m else pi_remaining_life end
+            * loss_given_default) as expected_loss_ifrs9,
+        sum(case when bucket_order > 0 then exposure * pi_remaining_life else 0 end) as bad_debt_estimate
+    from loan_losses
+    group by as_of_date, asset_class, bucket, bucket_order
 
 ),
 
 final as (
 
     select
-        exposures.as_of_date,
-        exposures.asset_class,
-        exposures.bucket,
-        exposures.bucket_order,
-        exposures.accounts,
-        {{ money('exposures.exposure') }} as exposure,
-        {{ money('exposures.overdue_amount') }} as overdue_amount,
-        probabilities.markov_pi,
-        probabilities.cohort_pi,
-        cast(coalesce(loss_given_default.loss_given_default, 1) as double) as loss_given_default,
-        {{ money('exposures.exposure * probabilities.markov_pi * coalesce(loss_given_default.loss_given_default, 1)') }}
-            as expected_loss_markov,
-        {{ money('exposures.exposure * probabilities.cohort_pi * coalesce(loss_given_default.loss_given_default, 1)') }}
-            as expected_loss_cohort,
-        {{ money('sum(exposures.exposure * probabilities.markov_pi * coalesce(loss_given_default.loss_given_default, 1))'
-                 ~ ' over (partition by exposures.as_of_date, exposures.asset_class)') }} as total_expected_loss_markov,
-        {{ money('sum(exposures.exposure * probabilities.cohort_pi * coalesce(loss_given_default.loss_given_default, 1))'
-                 ~ ' over (partition by exposures.as_of_date, exposures.asset_class)') }} as total_expected_loss_cohort
-    from exposures
-    left join probabilities
-        on probabilities.portfolio = 'book'
-        and exposures.asset_class = probabilities.asset_class
-        and exposures.bucket = probabilities.bucket
-    left join loss_given_default on exposures.asset_class = loss_given_default.asset_class
+        as_of_date,
+        asset_class,
+        bucket,
+        bucket_order,
+        accounts,
+        {{ money('exposure') }} as exposure,
+        {{ money('overdue_amount') }} as overdue_amount,
+        cast(loss_given_default as double) as loss_given_default,
+        lgd_source,
+        pi_12m,
+        pi_12m_cohort,
+        pi_remaining_life,
+        {{ money('expected_loss_12m') }} as expected_loss_12m,
+        {{ money('expected_loss_12m_cohort') }} as expected_loss_12m_cohort,
+        {{ money('expected_loss_remaining_life') }} as expected_loss_remaining_life,
+        {{ money('expected_loss_ifrs9') }} as expected_loss_ifrs9,
+        {{ money('bad_debt_estimate') }} as bad_debt_estimate,
+        {{ money('sum(bad_debt_estimate) over (partition by as_of_date, asset_class)') }} as bad_debt_estimate_m
+    from by_bucket
 
 )
 

@@ -1,6 +1,13 @@
--- Backtest of the expected loss: for each past book month end whose horizon has been observed,
--- the expected loss then against the principal actually written off in the horizon that
--- followed, from accounts open at that month end. Pi are today's estimates (in-sample).
+{#
+  Backtest of the 12-month expected loss, like for like: for each past book month end whose
+  horizon (var backtest_horizon_months) has been observed since, per asset class (and 'all') and
+  method, the expected loss at that month end over the horizon against the loss that followed
+  from the loans open then. actual_loss = the principal written off within the horizon x the
+  LGD used in the expected loss (the LGD is checked on its own against the recoveries, in
+  fct_loss_given_default), so both sides measure the same thing. Pi are today's estimates
+  (in-sample). method: markov_12m (the published figure) or cohort_12m.
+#}
+{% set horizon = var('backtest_horizon_months') %}
 with
 
 expected as (
@@ -11,81 +18,127 @@ expected as (
 
 states as (
 
-    select * from {{ ref('int_loan_month_end_states') }}
+    select * from {{ ref('int_loan_month_end_states') }} where portfolio = 'book'
 
 ),
 
-definitions as (
+loss_given_default as (
 
-    select * from {{ ref('bad_debt_definitions') }} where portfolio = 'book'
+    select * from {{ ref('fct_loss_given_default') }}
 
 ),
 
 last_month_end as (
 
-    select max(month_end) as last_month_end from states where portfolio = 'book'
+    select max(month_end) as last_month_end from states
 
 ),
 
 open_accounts as (
 
-    select
-        states.loan_id,
-        states.asset_class,
-        states.month_end,
-        cast({{ dbt.last_day(dbt.dateadd('month', 'definitions.cohort_horizon_months', 'states.month_end'), 'month') }}
-            as date) as horizon_end,
-        definitions.cohort_horizon_months
+    select states.loan_id, states.asset_class, states.month_end
     from states
-    cross join definitions
     cross join last_month_end
-    where states.portfolio = 'book' and states.state_order < 100
-      and {{ dbt.last_day(dbt.dateadd('month', 'definitions.cohort_horizon_months', 'states.month_end'), 'month') }}
+    where states.state_order < 100
+      and cast({{ dbt.last_day(dbt.dateadd('month', horizon, 'states.month_end'), 'month') }} as date)
         <= last_month_end.last_month_end
 
 ),
 
-actual as (
+write_offs_in_horizon as (
 
     select
         open_accounts.month_end as as_of_date,
         open_accounts.asset_class,
-        max(open_accounts.cohort_horizon_months) as horizon_months,
-        sum(case when later.state = 'written_off' then later.written_off_amount else 0 end) as actual_written_off
+        later.loan_id,
+        later.written_off_amount
     from open_accounts
-    left join states as later
-        on later.portfolio = 'book'
-        and open_accounts.loan_id = later.loan_id
+    inner join states as later
+        on open_accounts.loan_id = later.loan_id
         and later.month_end > open_accounts.month_end
-        and later.month_end <= open_accounts.horizon_end
-    group by open_accounts.month_end, open_accounts.asset_class
+        and later.month_end <= cast({{ dbt.last_day(dbt.dateadd('month', horizon, 'open_accounts.month_end'),
+                                                    'month') }} as date)
+        and later.state = 'written_off'
+
+),
+
+actual_by_class as (
+
+    select
+        write_offs.as_of_date,
+        write_offs.asset_class,
+        count(distinct write_offs.loan_id) as actual_write_offs,
+        sum(write_offs.written_off_amount) as actual_written_off,
+        sum(write_offs.written_off_amount * coalesce(loss_given_default.loss_given_default, 1)) as actual_loss
+    from (select distinct as_of_date, asset_class, loan_id, written_off_amount from write_offs_in_horizon)
+        as write_offs
+    left join loss_given_default on write_offs.asset_class = loss_given_default.asset_class
+    group by write_offs.as_of_date, write_offs.asset_class
+
+),
+
+observed_month_ends as (
+
+    select distinct month_end as as_of_date, asset_class from open_accounts
 
 ),
 
 expected_by_class as (
 
-    select as_of_date, asset_class, max(total_expected_loss_markov) as expected_loss_markov,
-           max(total_expected_loss_cohort) as expected_loss_cohort
+    select as_of_date, asset_class, 'markov_12m' as method, sum(expected_loss_12m) as expected_loss
     from expected
     group by as_of_date, asset_class
+    union all
+    select as_of_date, asset_class, 'cohort_12m', sum(expected_loss_12m_cohort)
+    from expected
+    group by as_of_date, asset_class
+
+),
+
+rows_by_class as (
+
+    select
+        observed_month_ends.as_of_date,
+        observed_month_ends.asset_class,
+        expected_by_class.method,
+        expected_by_class.expected_loss,
+        coalesce(actual_by_class.actual_loss, 0) as actual_loss,
+        coalesce(actual_by_class.actual_written_off, 0) as actual_written_off,
+        coalesce(actual_by_class.actual_write_offs, 0) as actual_write_offs
+    from observed_month_ends
+    inner join expected_by_class
+        on observed_month_ends.as_of_date = expected_by_class.as_of_date
+        and observed_month_ends.asset_class = expected_by_class.asset_class
+    left join actual_by_class
+        on observed_month_ends.as_of_date = actual_by_class.as_of_date
+        and observed_month_ends.asset_class = actual_by_class.asset_class
+
+),
+
+all_rows as (
+
+    select * from rows_by_class
+    union all
+    select as_of_date, 'all', method, sum(expected_loss), sum(actual_loss), sum(actual_written_off),
+           sum(actual_write_offs)
+    from rows_by_class
+    group by as_of_date, method
 
 ),
 
 final as (
 
     select
-        actual.as_of_date,
-        actual.asset_class,
-        actual.horizon_months,
-        expected_by_class.expected_loss_markov,
-        expected_by_class.expected_loss_cohort,
-        {{ money('actual.actual_written_off') }} as actual_written_off,
-        cast(actual.actual_written_off as double) / nullif(expected_by_class.expected_loss_markov, 0)
-            as actual_over_expected_markov
-    from actual
-    inner join expected_by_class
-        on actual.as_of_date = expected_by_class.as_of_date
-        and actual.asset_class = expected_by_class.asset_class
+        as_of_date,
+        asset_class,
+        method,
+        cast({{ horizon }} as integer) as horizon_months,
+        {{ money('expected_loss') }} as expected_loss,
+        {{ money('actual_loss') }} as actual_loss,
+        {{ money('actual_written_off') }} as actual_written_off,
+        cast(actual_write_offs as bigint) as actual_write_offs,
+        cast(actual_loss as double) / nullif(expected_loss, 0) as actual_over_expected
+    from all_rows
 
 )
 
