@@ -89,35 +89,41 @@ def test_pi_by_horizon_equals_the_matrix_powers_of_the_blended_chain(book):
                 assert pi[(asset_class, state, horizon)][1] == pytest.approx(expected[i, 1], abs=1e-9)
 
 
-def test_pi_within_12_and_36_months_is_close_to_the_truth(book):
-    """Within 4.5 standard errors of the truth's Pi(i, h), the standard error from a parametric bootstrap:
-    transition counts drawn from the true matrix with the book's own number of moves per bucket."""
+def test_pi_within_12_and_36_months_is_consistent_with_the_truth(book):
+    """The estimator run on books drawn from the truth (parametric bootstrap: each row's moves drawn from the
+    true matrix with the book's own number of moves, the book-wide row their sum, the same credibility blend)
+    centres where the estimate lies: within 4.5 standard errors. Where no row is blended this is the truth's
+    own Pi(i, h); where rows are blended it includes the blend's pull towards the book (its own unit test
+    checks the arithmetic)."""
     truth = truth_matrix(book)
     estimates = {(a, b, h): p for a, b, h, p in query(
         book, "select asset_class, bucket, horizon_months, markov_pi from marts.fct_bad_debt_probability_by_horizon "
               "where portfolio = 'book' and asset_class <> 'all' and transitions_observed >= 1000 "
               "and horizon_months in (12, 36)")}
-    observed = dict(((a, f), n) for a, f, n in query(
+    moves = dict(((a, f), n) for a, f, n in query(
         book, "select distinct asset_class, from_state, from_accounts from marts.fct_roll_rates_pooled "
-              "where portfolio = 'book'"))
-    rng = np.random.default_rng(0)
+              "where portfolio = 'book' and asset_class <> 'all'"))
+    classes = sorted({a for a, _ in moves})
+    n = np.array([[moves.get((a, f), 0) for f in BUCKETS] for a in classes])
+    weight = np.minimum(1, np.sqrt(n / 100))[:, :, None]
+    true_rows = np.array([[[truth[(a, f, t)] for t in STATES] for f in BUCKETS] for a in classes])
     absorbing = [STATES.index("written_off"), STATES.index("paid_off")]
+    rng = np.random.default_rng(0)
+    draws = {h: [] for h in (12, 36)}
+    for _ in range(200):
+        counts = np.array([[rng.multinomial(n[c, i], true_rows[c, i]) for i in range(len(BUCKETS))]
+                           for c in range(len(classes))]).astype(float)
+        book_rows = counts.sum(axis=0)
+        own = np.divide(counts, n[:, :, None], out=np.zeros_like(counts), where=n[:, :, None] > 0)
+        rates = weight * own + (1 - weight) * book_rows / book_rows.sum(axis=1, keepdims=True)
+        for h in draws:
+            draws[h].append([within_horizon(r[:, :len(BUCKETS)], r[:, absorbing], h)[:, 0] for r in rates])
     checked = 0
-    for asset_class in {a for a, _, _ in estimates}:
-        rows = np.array([[truth[(asset_class, f, t)] for t in STATES] for f in BUCKETS])
-        for horizon in (12, 36):
-            exact = within_horizon(rows[:, :len(BUCKETS)], rows[:, absorbing], horizon)[:, 0]
-            draws = []
-            for _ in range(200):
-                sample = np.array([rng.multinomial(observed[(asset_class, f)], row) / observed[(asset_class, f)]
-                                   if observed.get((asset_class, f)) else row for f, row in zip(BUCKETS, rows)])
-                draws.append(within_horizon(sample[:, :len(BUCKETS)], sample[:, absorbing], horizon)[:, 0])
-            spread = np.std(draws, axis=0)
-            for (a, bucket, h), estimate in estimates.items():
-                if a == asset_class and h == horizon:
-                    i = BUCKETS.index(bucket)
-                    checked += 1
-                    assert abs(estimate - exact[i]) <= 4.5 * spread[i] + 1e-3, (a, bucket, h, estimate, exact[i])
+    for (asset_class, bucket, h), estimate in estimates.items():
+        c, i = classes.index(asset_class), BUCKETS.index(bucket)
+        centre, spread = np.mean(draws[h], axis=0)[c, i], np.std(draws[h], axis=0)[c, i]
+        assert abs(estimate - centre) <= 4.5 * spread + 1e-3, (asset_class, bucket, h, estimate, centre, spread)
+        checked += 1
     assert checked >= 12
 
 
@@ -143,17 +149,18 @@ def test_the_expected_loss_is_plausible(book):
 
 
 def test_workout_lgd_recovers_the_planted_recovery_rate(book):
+    """Where at least 5 workouts are complete, the recovery rate's interval holds the rate the generator planted;
+    the LGD used is the workout LGD only with var lgd_min_mature_workouts (30) of them, else the seed's."""
     planted = json.loads((book / "landing" / "_truth" / "recovery_rates.json").read_text())["recovery_rate"]
     rows = query(book, "select asset_class, recovery_rate, recovery_rate_low, recovery_rate_high, complete_workouts, "
                        "lgd_source, loss_given_default, workout_lgd from marts.fct_loss_given_default")
-    estimated = [r for r in rows if r[5] == "workout"]
-    assert len(estimated) >= 3, rows
-    for asset_class, rate, low, high, workouts, _, lgd, workout_lgd in estimated:
+    estimated = [r for r in rows if r[4] >= 5]
+    assert len(estimated) >= 2, rows
+    for asset_class, rate, low, high, workouts, _, _, workout_lgd in estimated:
         assert low <= planted[asset_class] <= high, (asset_class, rate, low, high, planted[asset_class], workouts)
-        assert lgd == workout_lgd and 1 - planted[asset_class] <= lgd + 0.02  # discounting only raises the LGD
-    for asset_class, *_, source, lgd, _ in rows:
-        if source == "seed":
-            assert lgd == 1  # the seed's fallback
+        assert workout_lgd >= 1 - high - 1e-9  # discounting only raises the LGD
+    for asset_class, *_, workouts, source, lgd, workout_lgd in rows:
+        assert (source, lgd) == (("workout", workout_lgd) if workouts >= 30 else ("seed", 1)), asset_class
 
 
 def test_uci_tape_goes_through_the_same_models(book):
