@@ -273,25 +273,31 @@ cohort_horizons as (
 
 ),
 
+cohort_windows as (
+
+    select
+        member_paths.*,
+        cohort_horizons.horizon_months,
+        cast({{ dbt.last_day(dbt.dateadd('month', 'cohort_horizons.horizon_months', 'member_paths.month_end'),
+                             'month') }} as date) as horizon_end
+    from member_paths
+    cross join cohort_horizons
+
+),
+
 cohort_observations as (
 
     select
-        member_paths.portfolio,
-        member_paths.asset_class,
-        member_paths.bucket,
-        cohort_horizons.horizon_months,
-        case when member_paths.first_bad_on <= cast({{ dbt.last_day(dbt.dateadd(
-            'month', 'cohort_horizons.horizon_months', 'member_paths.month_end'), 'month') }} as date)
-            then 1 else 0 end as went_bad
-    from member_paths
-    cross join cohort_horizons
-    inner join last_month_ends on member_paths.portfolio = last_month_ends.portfolio
-    where cast({{ dbt.last_day(dbt.dateadd('month', 'cohort_horizons.horizon_months', 'member_paths.month_end'),
-                'month') }} as date) <= last_month_ends.last_month_end
-      and (member_paths.first_end_on <= cast({{ dbt.last_day(dbt.dateadd(
-                'month', 'cohort_horizons.horizon_months', 'member_paths.month_end'), 'month') }} as date)
-           or member_paths.last_seen_on >= cast({{ dbt.last_day(dbt.dateadd(
-                'month', 'cohort_horizons.horizon_months', 'member_paths.month_end'), 'month') }} as date))
+        cohort_windows.portfolio,
+        cohort_windows.asset_class,
+        cohort_windows.bucket,
+        cohort_windows.horizon_months,
+        case when cohort_windows.first_bad_on <= cohort_windows.horizon_end then 1 else 0 end as went_bad
+    from cohort_windows
+    inner join last_month_ends on cohort_windows.portfolio = last_month_ends.portfolio
+    where cohort_windows.horizon_end <= last_month_ends.last_month_end
+      and (cohort_windows.first_end_on <= cohort_windows.horizon_end
+           or cohort_windows.last_seen_on >= cohort_windows.horizon_end)
 
 ),
 
