@@ -5,7 +5,10 @@
   from the loans open then. actual_loss = the principal written off within the horizon x the
   LGD used in the expected loss (the LGD is checked on its own against the recoveries, in
   fct_loss_given_default), so both sides measure the same thing. Pi are today's estimates
-  (in-sample). method: markov_12m (the published figure) or cohort_12m.
+  (in-sample). method: markov_12m (the published figure) or cohort_12m. The 95% interval of
+  actual_over_expected is the noise of the realised loss alone (defaults as a compound Poisson
+  sum: variance = the sum of the squared losses): a ratio whose interval holds 1 is a miss
+  that one book's luck explains.
 #}
 {% set horizon = var('backtest_horizon_months') %}
 with
@@ -69,7 +72,10 @@ actual_by_class as (
         write_offs.asset_class,
         count(distinct write_offs.loan_id) as actual_write_offs,
         sum(write_offs.written_off_amount) as actual_written_off,
-        sum(write_offs.written_off_amount * coalesce(loss_given_default.loss_given_default, 1)) as actual_loss
+        sum(write_offs.written_off_amount * coalesce(loss_given_default.loss_given_default, 1)) as actual_loss,
+        -- the loss of a book is a sum over random defaults: its variance is about the sum of the squares
+        sum(power(write_offs.written_off_amount * coalesce(loss_given_default.loss_given_default, 1), 2))
+            as actual_loss_squares
     from (select distinct as_of_date, asset_class, loan_id, written_off_amount from write_offs_in_horizon)
         as write_offs
     left join loss_given_default on write_offs.asset_class = loss_given_default.asset_class
@@ -104,7 +110,8 @@ rows_by_class as (
         expected_by_class.expected_loss,
         coalesce(actual_by_class.actual_loss, 0) as actual_loss,
         coalesce(actual_by_class.actual_written_off, 0) as actual_written_off,
-        coalesce(actual_by_class.actual_write_offs, 0) as actual_write_offs
+        coalesce(actual_by_class.actual_write_offs, 0) as actual_write_offs,
+        coalesce(actual_by_class.actual_loss_squares, 0) as actual_loss_squares
     from observed_month_ends
     inner join expected_by_class
         on observed_month_ends.as_of_date = expected_by_class.as_of_date
@@ -120,7 +127,7 @@ all_rows as (
     select * from rows_by_class
     union all
     select as_of_date, 'all', method, sum(expected_loss), sum(actual_loss), sum(actual_written_off),
-           sum(actual_write_offs)
+           sum(actual_write_offs), sum(actual_loss_squares)
     from rows_by_class
     group by as_of_date, method
 
@@ -137,7 +144,11 @@ final as (
         {{ money('actual_loss') }} as actual_loss,
         {{ money('actual_written_off') }} as actual_written_off,
         cast(actual_write_offs as bigint) as actual_write_offs,
-        cast(actual_loss as double) / nullif(expected_loss, 0) as actual_over_expected
+        cast(actual_loss as double) / nullif(expected_loss, 0) as actual_over_expected,
+        greatest(0, cast(actual_loss as double) - 1.96 * sqrt(actual_loss_squares)) / nullif(expected_loss, 0)
+            as actual_over_expected_low,
+        (cast(actual_loss as double) + 1.96 * sqrt(actual_loss_squares)) / nullif(expected_loss, 0)
+            as actual_over_expected_high
     from all_rows
 
 )
