@@ -11,7 +11,7 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
     assert {
         "core_lending/loans", "core_lending/repayment_schedule", "core_lending/repayments",
         "core_lending/collection_actions", "core_lending/borrower_events", "core_lending/write_offs",
-        "core_lending/landed_files", "config/delinquency_buckets",
+        "core_lending/landed_files", "core_lending/landing_day_gate", "config/delinquency_buckets",
         "intermediate/int_repayment_schedules_accumulated", "marts/fct_loan_aging_daily",
         "marts/fct_loan_aging_monthly", "marts/fct_collection_kpis_daily", "marts/fct_warning_signals",
         "marts/fct_collection_quadrants", "marts/fct_collection_escalation_lapses",
@@ -20,7 +20,7 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
     checks = {key.name for key in graph.asset_check_keys}
     assert {"aging_active_loans_have_a_bucket", "aging_overdue_iff_days_past_due",
             "bucket_edges_are_contiguous_delinquency_buckets_", "no_row_quarantined", "raw_schema", "raw_repayments",
-            "mart_roll_rates", "mart_overdue_matrix", "marts_without_personal_data", "no_landing_day_missing",
+            "mart_roll_rates", "mart_overdue_matrix", "marts_without_personal_data", "no_landing_day_missing", "no_landing_day_failed",
             "freshness_check"} <= checks
     gx_checks = [key for key in graph.asset_check_keys if key.name.startswith(("raw_", "mart"))]
     assert gx_checks and all(graph.get_check_spec(key).blocking for key in gx_checks)

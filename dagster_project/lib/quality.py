@@ -163,9 +163,13 @@ MART_SUITES = (
           + (Rule("is_true", "methods_agree"),)),
     Suite("mart_expected_loss", MARTS_CANDIDATE,
           "M = sum of Mi x Pi: each asset class's bad_debt_estimate_m equals the sum of its buckets (to a cent "
-          "per bucket); no asset class with exposure has a 12-month expected loss of exactly 0.",
+          "per bucket); no asset class with exposure has a 12-month expected loss of exactly 0 (unless the book "
+          "never saw a loan go bad).",
           "select as_of_date, asset_class, abs(coalesce(max(bad_debt_estimate_m), 0) - coalesce(sum(bad_debt_estimate), "
           "0)) <= 0.01 * count(*) as total_is_the_sum, sum(exposure) = 0 or sum(expected_loss_12m) > 0 "
+          # a book that never saw a loan go bad has nothing to blend with: only then may a loss be 0
+          "or (select coalesce(max(markov_pi), 0) from marts.fct_bad_debt_probability_by_horizon "
+          "where portfolio = 'book' and asset_class = 'all') = 0 "
           "as loss_where_exposure from marts.fct_expected_loss group by as_of_date, asset_class",
           (Rule("is_true", "total_is_the_sum"), Rule("is_true", "loss_where_exposure"))),
     Suite("mart_overdue_matrix", MARTS_CANDIDATE,

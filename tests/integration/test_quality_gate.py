@@ -81,8 +81,8 @@ MART_BREAKERS = {
     ("mart_bad_debt_probability", "markov_pi_within_horizon:between"):
         "update marts.fct_bad_debt_probability set markov_pi_within_horizon = -0.1",
     ("mart_bad_debt_probability", "methods_agree:is_true"):  # the chain ten times the cohort, as in issue 11
-        "update marts.fct_bad_debt_probability set markov_pi_within_horizon = least(1, 10 * cohort_pi + 0.01) "
-        "where asset_class = 'consumer'",
+        "update marts.fct_bad_debt_probability set markov_pi_within_horizon = 0.3, cohort_pi = 0.03, "
+        "cohort_pi_low = 0.025, cohort_pi_high = 0.035 where asset_class = 'consumer' and bucket = 'M0'",
     ("mart_bad_debt_probability", "cohort_pi:between"): "update marts.fct_bad_debt_probability set cohort_pi = 2",
     ("mart_expected_loss", "total_is_the_sum:is_true"):
         "update marts.fct_expected_loss set bad_debt_estimate_m = bad_debt_estimate_m + 100",

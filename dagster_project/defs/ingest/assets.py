@@ -20,7 +20,10 @@ ALLOW_INCOMPLETE_TAG = "lending/allow_incomplete"  # "true": load days without t
         for name, ledger in LEDGERS.items()
     ]
     + [dg.AssetSpec(["core_lending", "landed_files"], description="One row per ledger file loaded.",
-                    group_name="ingest", kinds={"duckdb"})],
+                    group_name="ingest", kinds={"duckdb"}),
+       dg.AssetSpec(["core_lending", "landing_day_gate"], group_name="ingest", kinds={"duckdb"},
+                    description="Per landing day and gate (contract, expectations, release) its decision; rows of "
+                                "a failed, unreleased day never reach the models.")],
     check_specs=[
         dg.AssetCheckSpec(
             "no_row_quarantined", asset=["core_lending", "landed_files"],
@@ -60,6 +63,8 @@ def load_landed_ledgers(context: dg.AssetExecutionContext):
         yield dg.MaterializeResult(asset_key=["core_lending", name],
                                    metadata={"rows_loaded": rows, "rows_quarantined": loaded.quarantined[name],
                                              "rows_held_back": loaded.held[name]})
+    yield dg.MaterializeResult(asset_key=["core_lending", "landing_day_gate"],
+                               metadata={"failed_days": [str(d) for d, _ in blocked]})
     yield dg.MaterializeResult(
         asset_key=["core_lending", "landed_files"],
         metadata={"days_loaded": len(days), "rows_quarantined": sum(loaded.quarantined.values()),
