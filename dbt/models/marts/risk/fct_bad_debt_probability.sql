@@ -21,7 +21,7 @@ pooled as (
 
 definitions as (
 
-    select * from {{ ref('bad_debt_definitions') }}
+    select * from {{ ref('int_bad_debt_definitions') }}
 
 ),
 

@@ -1,7 +1,7 @@
 {#
   Pi(i, h) (坏账概率的期限结构): the probability that an account in bucket i goes bad within h
   months, for every h from 1 to the longest remaining life of the book's loans, per portfolio and
-  asset class, by two methods side by side (bad as defined in the seed bad_debt_definitions):
+  asset class, by two methods side by side (bad as defined in int_bad_debt_definitions: the seed, or a default):
 
   - markov: the pooled roll-rate matrix (fct_roll_rates_pooled) as a chain with two absorbing
     states, bad and paid off. Rows of an asset class with few moves are blended with the whole
@@ -29,7 +29,7 @@ states as (
 
 definitions as (
 
-    select * from {{ ref('bad_debt_definitions') }}
+    select * from {{ ref('int_bad_debt_definitions') }}
 
 ),
 
