@@ -300,7 +300,7 @@ def _known_loans(con: duckdb.DuckDBPyConnection, staged: dict[str, str], days: l
         left join (select * from ({' union all '.join(schedules)}) {latest}) as s using (loan_id)""")
 
 
-def _reject(con: duckdb.DuckDBPyConnection, ledger: Ledger, table: str) -> str:
+def _reject(con: duckdb.DuckDBPyConnection, ledger: Ledger, staged: dict[str, str]) -> str:
     """A temp table with one row per (staged row, broken rule): source file and row, column, reason,
     and the row's loan and landing day. Personal values are not repeated in the reason."""
     key = ", ".join(ledger.key)
@@ -315,9 +315,9 @@ def _reject(con: duckdb.DuckDBPyConnection, ledger: Ledger, table: str) -> str:
                        f"loan_id, _landing_date from keyed where {condition}")
     # the principal of the loan or schedule landed the same day wins over the latest one loaded before
     same_day_schedule = (f"coalesce((select sum(try_cast(s.principal_due as decimal(18,2))) from "
-                         f"stage_repayment_schedule s where s.loan_id = t.loan_id and s._landing_date = "
+                         f"{staged['repayment_schedule']} s where s.loan_id = t.loan_id and s._landing_date = "
                          f"t._landing_date), k.schedule_principal)")
-    same_day_loan = (f"coalesce((select max(try_cast(s.principal_amount as decimal(18,2))) from stage_loans s "
+    same_day_loan = (f"coalesce((select max(try_cast(s.principal_amount as decimal(18,2))) from {staged['loans']} s "
                      f"where s.loan_id = t.loan_id and s._landing_date = t._landing_date), k.principal_amount)")
     derived = {
         "loans": f"{same_day_schedule} as _schedule_principal, null as _loan_principal",
@@ -330,7 +330,7 @@ def _reject(con: duckdb.DuckDBPyConnection, ledger: Ledger, table: str) -> str:
         f"create or replace temp table {rejects} as "
         f"with keyed as (select t.*, count(*) over (partition by t._landing_date, {partition}) > 1 as duplicated, "
         f"k.origination_date as _origination_date, {derived} "
-        f"from {table} as t left join latest_loans as k on k.loan_id = t.loan_id) "
+        f"from {staged[ledger.name]} as t left join latest_loans as k on k.loan_id = t.loan_id) "
         + " union all ".join(selects))
     return rejects
 
@@ -367,7 +367,7 @@ def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date]
     files = {name: [ledger_file(landing, day, name) for day in days] for name in LEDGERS}
     staged = {name: _stage(con, ledger, files[name]) for name, ledger in LEDGERS.items()}
     _known_loans(con, staged, days)
-    rejects = {name: _reject(con, ledger, staged[name]) for name, ledger in LEDGERS.items()}
+    rejects = {name: _reject(con, ledger, staged) for name, ledger in LEDGERS.items()}
     _hold(con, staged, rejects)
     con.execute("create schema if not exists raw")
     try:

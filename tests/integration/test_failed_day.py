@@ -24,6 +24,13 @@ def principal_paid(folder, loan_id, day):
                          "where loan_id = ? and as_of_date = ?", [loan_id, day])
 
 
+def land_book_with_a_resent_payment(folder):
+    """The book with the re-sent payment on 11 February, aged up to the 10th."""
+    write_book(folder / "landing", D("2024-01-01"), D("2024-02-12"), BOOK + [LATER])
+    write_day(folder / "landing", D("2024-02-11"), {"repayments": [RESENT[1]]})
+    run_pipeline(D("2024-01-01"), D("2024-02-10"), marts=False)
+
+
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     """The book as it should be: no re-sent payment."""
@@ -36,9 +43,7 @@ def clean(tmp_path_factory):
 
 def test_a_failed_day_blocks_later_days_until_delivered_again(tmp_path, clean):
     with warehouse_at(tmp_path):
-        write_book(tmp_path / "landing", D("2024-01-01"), D("2024-02-12"), BOOK + [LATER])
-        write_day(tmp_path / "landing", D("2024-02-11"), {"repayments": [RESENT[1]]})
-        run_pipeline(D("2024-01-01"), D("2024-02-10"), marts=False)
+        land_book_with_a_resent_payment(tmp_path)
         with pytest.raises(Exception, match="raw_repayments"):
             run_pipeline(D("2024-02-11"), D("2024-02-11"), marts=False)
         assert query(tmp_path, "select landing_date, gate, status from raw.landing_day_gate "
@@ -58,9 +63,7 @@ def test_a_failed_day_blocks_later_days_until_delivered_again(tmp_path, clean):
 
 def test_a_released_day_is_aged_as_loaded(tmp_path):
     with warehouse_at(tmp_path):
-        write_book(tmp_path / "landing", D("2024-01-01"), D("2024-02-12"), BOOK + [LATER])
-        write_day(tmp_path / "landing", D("2024-02-11"), {"repayments": [RESENT[1]]})
-        run_pipeline(D("2024-01-01"), D("2024-02-10"), marts=False)
+        land_book_with_a_resent_payment(tmp_path)
         with pytest.raises(Exception, match="raw_repayments"):
             run_pipeline(D("2024-02-11"), D("2024-02-12"), marts=False)
         subprocess.run([sys.executable, "-m", "dagster_project.cli", "release-day", "2024-02-11",
