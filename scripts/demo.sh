@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generate a demo book (30,000 loans, 18 months) and run the whole pipeline on it.
+# Generate a demo book (80,000 loans, 18 months) and run the whole pipeline on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -8,6 +8,11 @@
     portfolio's row: weight z = min(1, sqrt(moves / var credibility_full_transitions)). Then
     V(i, h + 1) = R(i, bad) + sum_j Q(i, j) V(j, h) from V(i, 0) = 0 (a recursion over h), and
     the same for paid off and for the expected months still open, E(i, h + 1) = 1 + sum_j Q E(j, h).
+    A loan that goes bad in month t stopped paying when it started its shortest road to bad (from
+    bucket i to bad takes d = the bucket steps between them, to written off one more): it paid
+    max(0, t - d) installments first. installments_paid_before_bad is their mean over the loans
+    that go bad within h months, sum_t (V(i, t) - V(i, t - 1)) max(0, t - d) / V(i, h); the
+    expected loss turns it into the exposure at default.
   - cohort: at the horizons of var cohort_horizons_months, every account seen in bucket i at a
     month end whose horizon is observed (the portfolio's data reach it, and the account is seen
     at its end or reached bad or paid off before), the share that went bad, with a 95% Wilson
@@ -218,6 +223,50 @@ chain_steps (portfolio, asset_class, from_state, horizon_months, pi, paid_off_pr
 
 ),
 
+bad_steps as (
+
+    -- the months of the shortest road from each bucket to bad
+    select
+        definitions.portfolio,
+        buckets.bucket,
+        case
+            when definitions.bad_state_order >= 100 then worst.bucket_order + 1
+            else definitions.bad_state_order
+        end - buckets.bucket_order as months_to_bad
+    from definitions
+    cross join buckets
+    cross join (select max(bucket_order) as bucket_order from buckets) as worst
+
+),
+
+bad_by_month as (
+
+    -- the probability of going bad in month h itself, and the installments paid before it
+    select
+        chain_steps.*,
+        (chain_steps.pi - coalesce(lag(chain_steps.pi) over (
+            partition by chain_steps.portfolio, chain_steps.asset_class, chain_steps.from_state
+            order by chain_steps.horizon_months), 0))
+        * greatest(0, chain_steps.horizon_months - bad_steps.months_to_bad) as bad_weighted_installments
+    from chain_steps
+    inner join bad_steps
+        on chain_steps.portfolio = bad_steps.portfolio and chain_steps.from_state = bad_steps.bucket
+
+),
+
+chain_with_payments as (
+
+    select
+        *,
+        sum(bad_weighted_installments) over (
+            partition by portfolio, asset_class, from_state
+            order by horizon_months
+            rows between unbounded preceding and current row
+        ) / nullif(pi, 0) as installments_paid_before_bad
+    from bad_by_month
+
+),
+
 -- Cohort ------------------------------------------------------------------------------------
 
 last_month_ends as (
@@ -331,17 +380,18 @@ cohort as (
 final as (
 
     select
-        chain_steps.portfolio,
-        chain_steps.asset_class,
-        chain_steps.from_state as bucket,
+        chain_with_payments.portfolio,
+        chain_with_payments.asset_class,
+        chain_with_payments.from_state as bucket,
         buckets.bucket_order,
-        cast(chain_steps.horizon_months as integer) as horizon_months,
+        cast(chain_with_payments.horizon_months as integer) as horizon_months,
         definitions.definition as bad_definition,
 
         -- rounded: the recursion carries float noise in the last digits
-        round(chain_steps.pi, 12) as markov_pi,
-        round(chain_steps.paid_off_probability, 12) as markov_paid_off_probability,
-        round(chain_steps.months_open, 9) as expected_months_open,
+        round(chain_with_payments.pi, 12) as markov_pi,
+        round(chain_with_payments.paid_off_probability, 12) as markov_paid_off_probability,
+        round(chain_with_payments.months_open, 9) as expected_months_open,
+        round(chain_with_payments.installments_paid_before_bad, 9) as installments_paid_before_bad,
         credibility.transitions_observed,
         credibility.credibility_weight,
 
@@ -351,19 +401,19 @@ final as (
         cast(cohort.accounts as bigint) as cohort_accounts,
         cohort.bad_accounts as cohort_bad_accounts
 
-    from chain_steps
-    inner join definitions on chain_steps.portfolio = definitions.portfolio
-    inner join buckets on chain_steps.from_state = buckets.bucket
+    from chain_with_payments
+    inner join definitions on chain_with_payments.portfolio = definitions.portfolio
+    inner join buckets on chain_with_payments.from_state = buckets.bucket
     inner join credibility
-        on chain_steps.portfolio = credibility.portfolio
-        and chain_steps.asset_class = credibility.asset_class
-        and chain_steps.from_state = credibility.from_state
+        on chain_with_payments.portfolio = credibility.portfolio
+        and chain_with_payments.asset_class = credibility.asset_class
+        and chain_with_payments.from_state = credibility.from_state
     left join cohort
-        on chain_steps.portfolio = cohort.portfolio
-        and chain_steps.asset_class = cohort.asset_class
-        and chain_steps.from_state = cohort.bucket
-        and chain_steps.horizon_months = cohort.horizon_months
-    where chain_steps.horizon_months > 0
+        on chain_with_payments.portfolio = cohort.portfolio
+        and chain_with_payments.asset_class = cohort.asset_class
+        and chain_with_payments.from_state = cohort.bucket
+        and chain_with_payments.horizon_months = cohort.horizon_months
+    where chain_with_payments.horizon_months > 0
 
 )
 
