@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from dagster_project.lib.settings import DBT_DIR, bi_path, landing_path, warehouse_path
+from dagster_project.lib.settings import DBT_DIR, bi_path, landing_path, tapes_path, warehouse_path
 
 
 def prepare_dbt() -> None:
@@ -22,29 +22,63 @@ def prepare_dbt() -> None:
                    check=True)
 
 
-def run_pipeline(first_day: dt.date, last_day: dt.date, instance=None, marts: bool = True,
+def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=None, marts: bool = True,
                  allow_incomplete: bool = False, allow_restatement: bool = False):
-    """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill),
-    then (marts) one run rebuilding the month-end history marts."""
+    """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill), then
+    (marts) a run of the tape job for each tape of the tapes landing folder and one run rebuilding the
+    month-end history marts. Without days (a warehouse of tapes only) the daily models are built empty."""
     import dagster as dg
 
     from dagster_project import definitions
     from dagster_project.defs.ingest.assets import ALLOW_INCOMPLETE_TAG
+    from dagster_project.defs.partitions import tape_portfolios
     from dagster_project.defs.transform.assets import ALLOW_RESTATEMENT_TAG
+    from dagster_project.lib.tapes import landed_tapes
 
     defs = definitions.defs()
     instance = instance or dg.DagsterInstance.ephemeral()
-    defs.resolve_job_def("daily_ledgers_job").execute_in_process(
-        instance=instance,
-        tags={
-            "dagster/asset_partition_range_start": first_day.isoformat(),
-            "dagster/asset_partition_range_end": last_day.isoformat(),
-            ALLOW_INCOMPLETE_TAG: str(allow_incomplete).lower(),
-            ALLOW_RESTATEMENT_TAG: str(allow_restatement).lower(),
-        },
-    )
+    if first_day is None:
+        build_empty_daily_models()
+    else:
+        defs.resolve_job_def("daily_ledgers_job").execute_in_process(
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": first_day.isoformat(),
+                "dagster/asset_partition_range_end": last_day.isoformat(),
+                ALLOW_INCOMPLETE_TAG: str(allow_incomplete).lower(),
+                ALLOW_RESTATEMENT_TAG: str(allow_restatement).lower(),
+            },
+        )
     if marts:
+        tapes = landed_tapes(tapes_path())
+        instance.add_dynamic_partitions(
+            tape_portfolios.name, sorted(set(tapes) - set(instance.get_dynamic_partitions(tape_portfolios.name))))
+        for portfolio in tapes:
+            defs.resolve_job_def("tape_job").execute_in_process(instance=instance, partition_key=portfolio)
         defs.resolve_job_def("marts_job").execute_in_process(instance=instance)
+
+
+def build_empty_daily_models() -> None:
+    """A warehouse without ledgers (tapes only): empty raw ledger tables and daily models, so that the
+    marts build on the tapes alone. Nothing is aged; a warehouse that has ledgers is left as it is."""
+    import duckdb
+
+    from dagster_project.lib.contract import LEDGERS
+    from dagster_project.lib.loader import GATE_DDL, LANDED_FILES_DDL, create_tape_table, raw_table_ddl
+    from dagster_project.lib.settings import duckdb_config
+
+    warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
+        con.execute("create schema if not exists raw")
+        for ddl in (LANDED_FILES_DDL, GATE_DDL, *(raw_table_ddl(ledger) for ledger in LEDGERS.values())):
+            con.execute(ddl)
+        create_tape_table(con)
+        if _has_table(con, "fct_loan_aging_daily"):
+            return
+    today = dt.date.today().isoformat()
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--select", "tag:daily",
+                    "--vars", f'{{"min_date": "{today}", "max_date": "{today}"}}', "--project-dir", str(DBT_DIR),
+                    "--profiles-dir", str(DBT_DIR)], check=True)
 
 
 def summary() -> str:
@@ -52,6 +86,13 @@ def summary() -> str:
 
     with duckdb.connect(str(warehouse_path()), read_only=True) as con:
         last_day = con.execute("select max(as_of_date) from marts.fct_loan_aging_daily").fetchone()[0]
+        tapes = con.execute("select portfolio, count(distinct loan_id), min(month_end), max(month_end) "
+                            "from raw.month_end_tape group by all order by 1").fetchall() \
+            if _has_table(con, "month_end_tape") else []
+        if last_day is None:
+            return "\n".join(["No loan-day aged: a warehouse of month-end tapes only."]
+                             + [f"  tape {p}: {n:,} accounts, month ends {a} .. {b}" for p, n, a, b in tapes]
+                             + _publication_lines())
         rows = con.execute(
             """
             select coalesce(bucket, status) as state, count(*) as loans, sum(outstanding_principal) as outstanding,
@@ -104,7 +145,7 @@ def _publication_lines() -> list[str]:
     with duckdb.connect(str(path), read_only=True) as con:
         published_at, last_day, marts = con.execute(
             "select published_at, last_aged_day, marts from publication").fetchone()
-    return [f"Published to BI at {published_at:%Y-%m-%d %H:%M} UTC: {marts} marts up to {last_day} in {path} "
+    return [f"Published to BI at {published_at:%Y-%m-%d %H:%M} UTC: {marts} marts up to {last_day or 'no loan-day (tapes only)'} in {path} "
             f"(Parquet in {path.parent / 'parquet'}).", f"Monitoring report: {path.parent / REPORT_DIR / 'index.html'}",
             f"Validation results (Data Docs): {DATA_DOCS}"]
 
@@ -186,13 +227,18 @@ def main(argv: list[str] | None = None) -> None:
     gen.add_argument("--write-off-dpd", type=int, default=180)
     gen.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     gen.add_argument("--out", type=Path, default=None, help="default: $LENDING_LANDING")
-    run = sub.add_parser("run", help="load and age every day from --first to --last (one run)")
-    run.add_argument("--first", type=dt.date.fromisoformat, required=True)
-    run.add_argument("--last", type=dt.date.fromisoformat, required=True)
+    run = sub.add_parser("run", help="load and age every day from --first to --last (one run), load the landed "
+                                     "tapes and rebuild the marts; without days, the tapes and marts only")
+    run.add_argument("--first", type=dt.date.fromisoformat)
+    run.add_argument("--last", type=dt.date.fromisoformat)
     run.add_argument("--allow-incomplete", action="store_true",
                      help="load days whose folder has no _SUCCESS marker (default: refuse them)")
     run.add_argument("--allow-restatement", action="store_true",
                      help="let late data re-age further back than the dbt var restatement_horizon_days")
+    tape = sub.add_parser("load-tape", help="land a month-end tape in the tapes folder and load it as a portfolio")
+    tape.add_argument("path", type=Path, help="the tape, .csv or .parquet")
+    tape.add_argument("--mapping", type=Path, help="a mapping file (YAML) when the tape is in its source's layout")
+    tape.add_argument("--portfolio", help="the portfolio it replaces (default: the mapping's, else the file name)")
     release = sub.add_parser("release-day", help="age a day that failed its gate as it was loaded")
     release.add_argument("day", type=dt.date.fromisoformat, help="the landing day, YYYY-MM-DD")
     release.add_argument("--reason", required=True, help="why it is released (kept in raw.landing_day_gate)")
@@ -212,14 +258,29 @@ def main(argv: list[str] | None = None) -> None:
                                  write_off_dpd=args.write_off_dpd, file_format=args.format),
                       args.out or landing_path())
     elif args.command == "run":
+        if (args.first is None) != (args.last is None):
+            parser.error("give both --first and --last, or neither (tapes and marts only)")
         prepare_dbt()
         try:
             run_pipeline(args.first, args.last, allow_incomplete=args.allow_incomplete,
                          allow_restatement=args.allow_restatement)
             print(summary())
         finally:
-            if warehouse_path().exists():
+            if warehouse_path().exists() and args.first:
                 print(held_back_line(args.first, args.last))
+    elif args.command == "load-tape":
+        import duckdb
+
+        from dagster_project.lib.settings import duckdb_config
+        from dagster_project.lib.tapes import land_tape, load_landed_tape, tape_mapping
+
+        portfolio = args.portfolio or tape_mapping(args.mapping, None).constants.get("portfolio") or args.path.stem
+        tape_mapping(args.mapping, portfolio)  # a bad mapping is refused before anything is landed
+        land_tape(args.path, args.mapping, tapes_path(), portfolio)
+        warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
+            print(load_landed_tape(con, tapes_path(), portfolio).report())
+        print("Rebuild the marts with `lending run` (tapes and marts only) or wait for the next daily run.")
     elif args.command == "release-day":
         import duckdb
 
@@ -241,8 +302,14 @@ def main(argv: list[str] | None = None) -> None:
         from dagster_project.lib.generator import BookConfig, generate_book
 
         started = time.monotonic()
+        from dagster_project.lib.settings import UCI_MAPPING, UCI_TAPE
+        from dagster_project.lib.tapes import land_tape
+
         shutil.rmtree(landing_path(), ignore_errors=True)
+        shutil.rmtree(tapes_path(), ignore_errors=True)
         warehouse_path().unlink(missing_ok=True)
+        if UCI_TAPE.exists():
+            land_tape(UCI_TAPE, UCI_MAPPING, tapes_path(), "uci_credit_card")
         warehouse_path().parent.mkdir(parents=True, exist_ok=True)
         config = BookConfig(n_loans=args.loans, months=args.months)
         generate_book(config, landing_path())

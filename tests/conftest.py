@@ -19,11 +19,13 @@ def dbt_manifest():
 
 @contextmanager
 def warehouse_at(folder: Path):
-    """Point the pipeline at <folder>/warehouse.duckdb, <folder>/landing and <folder>/bi for the duration."""
+    """Point the pipeline at <folder>/warehouse.duckdb, <folder>/landing, <folder>/tapes and <folder>/bi for
+    the duration."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LENDING_WAREHOUSE", str(folder / "warehouse.duckdb"))
         mp.setenv("LENDING_LANDING", str(folder / "landing"))
         mp.setenv("LENDING_BI", str(folder / "bi"))
+        mp.setenv("LENDING_TAPES", str(folder / "tapes"))
         yield folder
 
 

@@ -15,6 +15,7 @@ ACTION_TYPES = (
     "call", "sms", "bureau_report", "letter", "lawyer_letter", "visit", "lawsuit", "enforcement",
 )
 ACTION_OUTCOMES = ("connected", "no_answer", "wrong_number", "refused", "delivered")
+TAPE_STATUSES = ("active", "restructured", "paid_off", "written_off")
 BORROWER_EVENT_TYPES = (
     "guarantor_withdrawal_request",
     "restructuring_request",
@@ -57,6 +58,7 @@ class Ledger:
     columns: tuple[Column, ...] = field(default_factory=tuple)
     row_rules: tuple[RowRule, ...] = ()
     decides_loan_state: bool = False  # a quarantined row leaves its loan's state unknown: its day's rows are held
+    nullable_columns_optional: bool = False  # a file may leave out a column that may be empty
 
     @property
     def column_names(self) -> list[str]:
@@ -184,3 +186,37 @@ LEDGERS: dict[str, Ledger] = {
         ),
     )
 }
+
+
+# A month-end status tape: history older than the daily ledgers (or a book without them), one row
+# per account and month end. Read by the same models as the book's own month ends.
+MONTH_END_TAPE = Ledger(
+    name="month_end_tape",
+    description=(
+        "One row per account and month end with its delinquency. Each portfolio is a tape of its own; "
+        "loading a portfolio again replaces it, other portfolios are untouched."
+    ),
+    key=("portfolio", "loan_id", "month_end"),
+    date_column=None,
+    nullable_columns_optional=True,
+    columns=(
+        Column("portfolio", "VARCHAR", "Portfolio (the tape's name): roll rates and Pi are per portfolio."),
+        Column("loan_id", "VARCHAR", "Account id, unique in the portfolio."),
+        Column("asset_class", "VARCHAR", "Asset class; any name (the book's classes, or e.g. credit_card)."),
+        Column("month_end", "DATE", "Last day of the month the row describes."),
+        Column("months_past_due", "INTEGER", "Installments (months) past due: 0 is current, k is bucket Mk; "
+               "the worst bucket takes everything above it (7 or more is M6+). Give this or days_past_due.",
+               nullable=True, minimum=0),
+        Column("days_past_due", "INTEGER", "Days past due, bucketed by the seed delinquency_buckets. Wins over "
+               "months_past_due when both are given.", nullable=True, minimum=0),
+        Column("status", "VARCHAR", "active and restructured accounts are in a bucket by their arrears; "
+               "paid_off and written_off end the account.", allowed=TAPE_STATUSES),
+        Column("balance", MONEY, "Outstanding balance. Optional: without it the balance-weighted roll rates "
+               "are null (count-weighted ones are complete).", nullable=True, minimum=0),
+    ),
+    row_rules=(
+        RowRule("month_end", "month_end <> last_day(month_end)", "is not the last day of its month"),
+        RowRule("months_past_due", "status in ('active', 'restructured') and months_past_due is null "
+                "and days_past_due is null", "is empty and so is days_past_due: an open account needs one of them"),
+    ),
+)

@@ -26,12 +26,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from .contract import LEDGERS, Ledger
+from .contract import LEDGERS, MONTH_END_TAPE, Ledger
+from .mapping import Mapping, MappingError, read_mapping
 from .settings import dbt_vars
 
 FORMATS = ("parquet", "csv")
 MAX_REPORTED = 20
 COMPLETE_MARKER = "_SUCCESS"  # the core system writes it last: the day's files are complete
+MAPPINGS_FOLDER = "_mappings"  # <landing>/_mappings/<ledger>.yaml: a ledger exported in its own layout
 STATE_LEDGERS = [name for name, ledger in LEDGERS.items() if ledger.decides_loan_state]
 PERSONAL = {c.name for ledger in LEDGERS.values() for c in ledger.columns if c.personal}
 
@@ -121,6 +123,18 @@ def check_complete(landing: Path, days: list[dt.date]) -> None:
                            for day in incomplete])
 
 
+def ledger_mapping(landing: Path, ledger: str) -> Mapping | None:
+    """<landing>/_mappings/<ledger>.yaml, when the core system's export of that ledger has a layout
+    of its own."""
+    path = Path(landing) / MAPPINGS_FOLDER / f"{ledger}.yaml"
+    if not path.exists():
+        return None
+    mapping = read_mapping(path, LEDGERS)
+    if mapping.contract.name != ledger:
+        raise MappingError(path, "contract", f"is {mapping.contract.name}, but the file maps the ledger {ledger}")
+    return mapping
+
+
 def ledger_file(landing: Path, day: dt.date, ledger: str) -> Path:
     """The one file of a ledger for a day, CSV or Parquet."""
     folder = Path(landing) / day.isoformat()
@@ -152,6 +166,14 @@ QUARANTINE_DDL = """create table if not exists raw.quarantine (
 )"""
 
 
+def create_tape_table(con: duckdb.DuckDBPyConnection) -> None:
+    """raw.month_end_tape, empty until a tape is loaded: the month-end models read it with or without tapes."""
+    columns = ",\n  ".join(f"{c.name} {c.type}{'' if c.nullable else ' not null'}" for c in MONTH_END_TAPE.columns)
+    con.execute("create schema if not exists raw")
+    con.execute(f"create table if not exists raw.month_end_tape (\n  {columns}\n)")
+    con.execute("alter table raw.month_end_tape alter balance drop not null")  # required before the tape contract
+
+
 def raw_table_ddl(ledger: Ledger) -> str:
     columns = ",\n  ".join(f"{c.name} {c.type}" for c in ledger.columns)
     return (
@@ -160,25 +182,28 @@ def raw_table_ddl(ledger: Ledger) -> str:
     )
 
 
-def _read_csv(path: Path, ledger: Ledger) -> pa.Table:
-    """Every column as text, so that the checks (not the reader) say what is wrong and where. UTF-8,
-    with or without the byte-order mark that Excel writes; quoted values may hold newlines."""
+def _csv_header(path: Path) -> list[str]:
+    """The header of a CSV file: UTF-8, with or without the byte-order mark that Excel writes."""
     try:
         with open(path, "rb") as f:
             _undecodable_at(path, f.read())
         with open(path, newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f))
+            return next(csv.reader(f))
     except StopIteration:
         raise LedgerError([Problem(str(path), None, None, "empty file: no header row")]) from None
     except (csv.Error, OSError) as exc:
         raise LedgerError([Problem(str(path), 0, None, f"unreadable CSV header ({exc.__class__.__name__})")]) from None
-    _check_columns(path, header, ledger)
+
+
+def _read_csv(path: Path, header: list[str], columns: list[str]) -> pa.Table:
+    """Every column as text, so that the checks (not the reader) say what is wrong and where. Quoted
+    values may hold newlines."""
     try:
         table = pa_csv.read_csv(
             path, parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in header}, strings_can_be_null=True, null_values=[""],
-                include_columns=ledger.column_names))
+                include_columns=columns))
     except (pa.ArrowInvalid, OSError) as exc:
         # Arrow's message quotes the row, personal data included: say where, not what
         row = re.search(r"[Rr]ow #?(\d+)", str(exc))
@@ -200,17 +225,20 @@ def _undecodable_at(path: Path, data: bytes) -> None:
                                    "save the file as UTF-8")]) from None
 
 
-def _check_columns(path: Path, present: list[str], ledger: Ledger) -> None:
-    missing = [c for c in ledger.column_names if c not in present]
-    if missing:
-        raise LedgerError([Problem(str(path), None, c, "column is missing") for c in missing])
+def _check_columns(path: Path, present: list[str], mapping: Mapping) -> None:
+    """A file in the contract's own layout names its missing columns; a mapped one says which key of
+    its mapping names a column the file does not have."""
+    if mapping.is_identity:
+        missing = [c for c in mapping.source_columns() if c not in present]
+        if missing:
+            raise LedgerError([Problem(str(path), None, c, "column is missing") for c in missing])
+    mapping.check_source(path, present)
 
 
-def _stage(con: duckdb.DuckDBPyConnection, ledger: Ledger, files: list[Path]) -> str:
-    """A temp table with the files' columns as read, plus where each row came from."""
-    table = f"stage_{ledger.name}"
-    cols = ", ".join(ledger.column_names)
-    selects = []
+def _stage(con: duckdb.DuckDBPyConnection, ledger: Ledger, files: list[Path], mapping: Mapping | None = None) -> str:
+    """A temp table with the files' rows in the contract's columns (through the source's mapping, if
+    any), as read, plus where each row came from."""
+    headers: dict[Path, list[str]] = {}
     parquet = [str(p) for p in files if p.suffix == ".parquet"]
     if parquet:
         try:
@@ -218,23 +246,30 @@ def _stage(con: duckdb.DuckDBPyConnection, ledger: Ledger, files: list[Path]) ->
                 "select file_name, list(name) from parquet_schema(?) group by file_name", [parquet]).fetchall()
         except duckdb.Error as exc:
             raise LedgerError([Problem(", ".join(parquet[:3]), None, None, f"unreadable Parquet: {exc}")]) from None
-        for file_name, names in schemas:
-            _check_columns(Path(file_name), names, ledger)
+        headers |= {Path(file_name): names for file_name, names in schemas}
+    headers |= {path: _csv_header(path) for path in files if path.suffix == ".csv"}
+    mapping = (mapping or Mapping.identity(ledger)).bind(sorted({c for names in headers.values() for c in names}))
+    for path, names in headers.items():
+        _check_columns(path, names, mapping)
+    cols = ", ".join(f'"{c}"' for c in mapping.source_columns())
+    selects = []
+    if parquet:
         selects.append(
             f"select {cols}, filename as _source_file, file_row_number + 1 as _source_row "
             f"from read_parquet({parquet!r}, filename = true, file_row_number = true, union_by_name = true)")
     csv_tables = []
     for path in (p for p in files if p.suffix == ".csv"):
-        csv_table = _read_csv(path, ledger)
+        csv_table = _read_csv(path, headers[path], mapping.source_columns())
         csv_tables.append(csv_table.append_column("_source_file", pa.array([str(path)] * csv_table.num_rows, pa.string())))
     if csv_tables:
         con.register("csv_rows", pa.concat_tables(csv_tables))
         selects.append(f"select {cols}, _source_file, _source_row from csv_rows")
+    table = f"stage_{ledger.name}"
     union = " union all by name ".join(selects)
     con.execute(
         f"create or replace temp table {table} as select *, "
-        rf"cast(regexp_extract(_source_file, '(\d{{4}}-\d{{2}}-\d{{2}})[/\\][^/\\]+$', 1) as date) "
-        f"as _landing_date from ({union})")
+        rf"cast(nullif(regexp_extract(_source_file, '(\d{{4}}-\d{{2}}-\d{{2}})[/\\][^/\\]+$', 1), '') as date) "
+        f"as _landing_date from ({mapping.select_sql(f'({union})')})")
     if csv_tables:
         con.unregister("csv_rows")
     return table
@@ -305,14 +340,6 @@ def _reject(con: duckdb.DuckDBPyConnection, ledger: Ledger, staged: dict[str, st
     and the row's loan and landing day. Personal values are not repeated in the reason."""
     key = ", ".join(ledger.key)
     rules = _checks(ledger) + [(key, "duplicated", f"duplicate key ({key}) on the same day")]
-    selects = []
-    for column, condition, message in rules:
-        value = column.split(",")[0]
-        shown = "'(personal, not shown)'" if value in PERSONAL else value
-        message = message.replace("'", "''")
-        reason = f"case when {value} is null then '{message}' else concat('value ''', {shown}, ''' ', '{message}') end"
-        selects.append(f"select _source_file, _source_row, '{column}' as column_name, {reason} as reason, "
-                       f"loan_id, _landing_date from keyed where {condition}")
     # the principal of the loan or schedule landed the same day wins over the latest one loaded before
     same_day_schedule = (f"coalesce((select sum(try_cast(s.principal_due as decimal(18,2))) from "
                          f"{staged['repayment_schedule']} s where s.loan_id = t.loan_id and s._landing_date = "
@@ -331,8 +358,22 @@ def _reject(con: duckdb.DuckDBPyConnection, ledger: Ledger, staged: dict[str, st
         f"with keyed as (select t.*, count(*) over (partition by t._landing_date, {partition}) > 1 as duplicated, "
         f"k.origination_date as _origination_date, {derived} "
         f"from {staged[ledger.name]} as t left join latest_loans as k on k.loan_id = t.loan_id) "
-        + " union all ".join(selects))
+        + violations(rules, "keyed", "loan_id, _landing_date"))
     return rejects
+
+
+def violations(rules: list[tuple[str, str, str]], rows: str, carried: str) -> str:
+    """SQL: a row per (row of `rows`, rule it breaks): _source_file, _source_row, column_name, reason
+    (the value and the rule's message, never a personal value), then the `carried` columns."""
+    selects = []
+    for column, condition, message in rules:
+        value = column.split(",")[0]
+        shown = "'(personal, not shown)'" if value in PERSONAL else f"cast({value} as varchar)"
+        message = message.replace("'", "''")
+        reason = f"case when {value} is null then '{message}' else concat('value ''', {shown}, ''' ', '{message}') end"
+        selects.append(f"select _source_file, _source_row, '{column}' as column_name, {reason} as reason, "
+                       f"{carried} from {rows} where {condition}")
+    return " union all ".join(selects)
 
 
 def _hold(con: duckdb.DuckDBPyConnection, staged: dict[str, str], rejects: dict[str, str]) -> None:
@@ -365,7 +406,7 @@ def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date]
     if not allow_incomplete:
         check_complete(landing, days)
     files = {name: [ledger_file(landing, day, name) for day in days] for name in LEDGERS}
-    staged = {name: _stage(con, ledger, files[name]) for name, ledger in LEDGERS.items()}
+    staged = {name: _stage(con, ledger, files[name], ledger_mapping(landing, name)) for name, ledger in LEDGERS.items()}
     _known_loans(con, staged, days)
     rejects = {name: _reject(con, ledger, staged) for name, ledger in LEDGERS.items()}
     _hold(con, staged, rejects)
@@ -385,6 +426,7 @@ def _replace_days(con, files, staged, rejects, days):
     day_list = ", ".join(f"date '{d.isoformat()}'" for d in days)
     for ddl in (LANDED_FILES_DDL, QUARANTINE_DDL, GATE_DDL):
         con.execute(ddl)
+    create_tape_table(con)
     con.execute(f"delete from raw.landed_files where landing_date in ({day_list})")
     con.execute(f"delete from raw.quarantine where landing_date in ({day_list})")
     # the days' rows change, so both gates decide them again; a release stays (a decision on the day)

@@ -17,8 +17,12 @@ os.environ.setdefault("LENDING_WAREHOUSE", str(REPO / "data" / "warehouse.duckdb
 os.environ.setdefault("LENDING_LANDING", str(REPO / "data" / "landing"))
 # What BI reads: the published DuckDB file and Parquet copies, replaced only after every check passed.
 os.environ.setdefault("LENDING_BI", str(REPO / "data" / "bi"))
-# The real month-end tape of ../shared (see its README), loaded as the portfolio uci_credit_card.
-os.environ.setdefault("LENDING_UCI_TAPE", str(REPO.parent / "shared" / "data" / "uci_credit_card" / "UCI_Credit_Card.csv"))
+# Month-end tapes land here: <portfolio>.csv or .parquet, with <portfolio>.yaml beside it if the
+# tape is in the source's own layout (a mapping, lib/mapping.py).
+os.environ.setdefault("LENDING_TAPES", str(REPO / "data" / "tapes"))
+# The real month-end tape of ../shared (see its README), which the demo lands as uci_credit_card.
+UCI_TAPE = REPO.parent / "shared" / "data" / "uci_credit_card" / "UCI_Credit_Card.csv"
+UCI_MAPPING = REPO / "mappings" / "uci_credit_card.yaml"
 
 
 def warehouse_path() -> Path:
@@ -38,8 +42,8 @@ def bi_recent_days() -> int:
     return int(os.environ.get("LENDING_BI_RECENT_DAYS", "31"))
 
 
-def uci_tape_path() -> Path:
-    return Path(os.environ["LENDING_UCI_TAPE"]).resolve()
+def tapes_path() -> Path:
+    return Path(os.environ["LENDING_TAPES"]).resolve()
 
 
 def duckdb_config() -> dict[str, str]:

@@ -163,18 +163,6 @@ def test_workout_lgd_recovers_the_planted_recovery_rate(book):
         assert (source, lgd) == (("workout", workout_lgd) if workouts >= 30 else ("seed", 1)), asset_class
 
 
-def test_uci_tape_goes_through_the_same_models(book):
-    (transitions,) = query(book, "select sum(accounts) from marts.fct_roll_rates_monthly "
-                                 "where portfolio = 'uci_credit_card' and asset_class = 'all'")[0]
-    assert transitions == 30_000 * 5
-    rows = query(book, "select bucket, markov_pi_within_horizon, cohort_pi, cohort_pi_low, cohort_pi_high "
-                       "from marts.fct_bad_debt_probability where portfolio = 'uci_credit_card' "
-                       "and asset_class = 'all' and cohort_accounts > 500")
-    assert {r[0] for r in rows} >= {"M0", "M2", "M3"}
-    for bucket, markov, cohort, low, high in rows:  # the two methods agree on real data
-        assert low - 0.01 <= markov <= high + 0.01, (bucket, markov, cohort)
-
-
 @pytest.mark.parametrize("model, tamper, test_name", [
     ("fct_roll_rates_pooled", "update marts.fct_roll_rates_pooled set account_rate = account_rate + 0.01 "
                               "where rowid = (select min(rowid) from marts.fct_roll_rates_pooled)", "sums_to_one"),

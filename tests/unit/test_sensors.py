@@ -3,7 +3,7 @@ import json
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import LANDED_FILES
-from dagster_project.defs.sensors import landed_day_sensor
+from dagster_project.defs.sensors import landed_day_sensor, landed_tape_sensor
 from tests.conftest import warehouse_at
 
 
@@ -42,3 +42,23 @@ def test_folders_that_are_not_days_are_skipped_and_remembered(tmp_path):
         assert [r.partition_key for r in landed_day_sensor(context)] == ["2025-03-22"]
         # reported once: the cursor remembers what was logged
         assert json.loads(context.cursor) == ["2025-02-30", "2025-W12-6", "20250322"]
+
+
+def test_tape_sensor_loads_each_new_or_changed_tape_as_its_portfolios_partition(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    with warehouse_at(tmp_path):
+        tapes = tmp_path / "tapes"
+        tapes.mkdir()
+        (tapes / "bank_a.csv").write_text("portfolio\n")
+        (tapes / "bank_b.parquet").write_bytes(b"")
+        (tapes / "notes.txt").write_text("not a tape")
+        result = landed_tape_sensor(dg.build_sensor_context(instance=instance))
+        assert [r.partition_key for r in result.run_requests] == ["bank_a", "bank_b"]
+        assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["bank_a", "bank_b"]]
+        keys = {r.partition_key: r.run_key for r in result.run_requests}
+        instance.add_dynamic_partitions("tape_portfolios", ["bank_a", "bank_b"])
+        (tapes / "bank_a.yaml").write_text("contract: month_end_tape\n")  # a mapping arrives: load bank_a again
+        again = landed_tape_sensor(dg.build_sensor_context(instance=instance))
+        assert again.dynamic_partitions_requests[0].partition_keys == []
+        changed = {r.partition_key: r.run_key for r in again.run_requests}
+        assert changed["bank_b"] == keys["bank_b"] and changed["bank_a"] != keys["bank_a"]

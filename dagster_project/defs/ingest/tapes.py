@@ -1,11 +1,9 @@
-import hashlib
-
 import dagster as dg
 import duckdb
 
-from dagster_project.defs.partitions import WAREHOUSE_POOL
-from dagster_project.lib.settings import duckdb_config, uci_tape_path, warehouse_path
-from dagster_project.lib.tapes import TAPE_DDL, UCI_SHA256, load_tape, uci_credit_card_tape
+from dagster_project.defs.partitions import WAREHOUSE_POOL, tape_portfolios
+from dagster_project.lib.settings import duckdb_config, tapes_path, warehouse_path
+from dagster_project.lib.tapes import load_landed_tape
 
 
 @dg.asset(
@@ -13,18 +11,19 @@ from dagster_project.lib.tapes import TAPE_DDL, UCI_SHA256, load_tape, uci_credi
     group_name="ingest",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
+    partitions_def=tape_portfolios,
 )
 def month_end_tape(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Month-end status tapes (history older than the daily ledgers): the UCI credit-card tape."""
-    path = uci_tape_path()
+    """A month-end status tape (history older than the daily ledgers) from the tapes landing folder,
+    one partition per portfolio: validated, quarantined where it breaks the tape contract, and
+    replacing that portfolio only."""
+    portfolio = context.partition_key
     with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
-        con.execute("create schema if not exists raw")
-        con.execute(TAPE_DDL)
-        if not path.exists():
-            context.log.warning(f"No UCI tape at {path} (LENDING_UCI_TAPE): the tape portfolio stays as it was")
-            return dg.MaterializeResult(metadata={"rows_loaded": 0})
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != UCI_SHA256:
-            raise ValueError(f"{path}: sha256 {digest} is not the published UCI file's {UCI_SHA256}")
-        rows = load_tape(con, uci_credit_card_tape(con, path))
-    return dg.MaterializeResult(metadata={"rows_loaded": rows, "file": str(path)})
+        loaded = load_landed_tape(con, tapes_path(), portfolio)
+    context.log.info(loaded.report())
+    if loaded.quarantined:
+        context.log.warning(f"{loaded.quarantined} row(s) of tape {portfolio} quarantined (raw.quarantine)")
+    return dg.MaterializeResult(metadata={
+        "file": loaded.source, "rows_loaded": loaded.rows, "accounts": loaded.accounts,
+        "rows_quarantined": loaded.quarantined, "accounts_with_gaps": loaded.accounts_with_gaps,
+        "missing_month_ends": loaded.missing_month_ends})

@@ -46,7 +46,7 @@ tape_states as (
         tapes.asset_class,
         tapes.month_end,
         case
-            when tapes.status <> 'active' then tapes.status
+            when tapes.status in ('paid_off', 'written_off') then tapes.status
             when tapes.days_past_due is not null then {{ bucket_of('tapes.days_past_due') }}
             else month_buckets.bucket
         end as state,
