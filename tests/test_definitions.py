@@ -15,18 +15,20 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
         "intermediate/int_repayment_schedules_accumulated", "marts/fct_loan_aging_daily",
         "marts/fct_loan_aging_monthly", "marts/fct_collection_kpis_daily", "marts/fct_warning_signals",
         "marts/fct_collection_quadrants", "marts/fct_collection_escalation_lapses",
-        "audit/marts_candidate", "bi/lending_bi",
+        "audit/marts_candidate", "bi/lending_bi", "core_lending/month_end_tape",
     } <= keys
     checks = {key.name for key in graph.asset_check_keys}
     assert {"aging_active_loans_have_a_bucket", "aging_overdue_iff_days_past_due",
             "bucket_edges_are_contiguous_delinquency_buckets_", "no_row_quarantined", "raw_schema", "raw_repayments",
-            "mart_roll_rates", "mart_overdue_matrix", "marts_without_personal_data", "no_landing_day_missing", "no_landing_day_failed",
+            "mart_bad_debt_probability", "mart_drift", "mart_drift_warning", "marts_without_personal_data", "no_landing_day_missing", "no_landing_day_failed",
             "freshness_check"} <= checks
     gx_checks = [key for key in graph.asset_check_keys if key.name.startswith(("raw_", "mart"))]
-    assert gx_checks and all(graph.get_check_spec(key).blocking for key in gx_checks)
-    assert {"daily_ledgers_job", "marts_job", "publish_job"} <= {job.name for job in defs.resolve_all_job_defs()}
+    assert gx_checks and all(graph.get_check_spec(key).blocking == (key.name != "mart_drift_warning")
+                             for key in gx_checks)
+    assert {"daily_ledgers_job", "tape_job", "marts_job", "publish_job"} <= {job.name for job in defs.resolve_all_job_defs()}
     assert {s.name for s in defs.schedules} >= {"daily_ledgers_job_schedule"}
-    assert {"landed_day_sensor", "marts_after_daily_run", "freshness_checks_sensor"} <= {s.name for s in defs.sensors}
+    assert {"landed_day_sensor", "landed_tape_sensor", "marts_after_daily_run", "freshness_checks_sensor"} <= {
+        s.name for s in defs.sensors}
 
 
 def test_daily_assets_are_partitioned_single_run_backfills_in_the_warehouse_pool():

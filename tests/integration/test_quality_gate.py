@@ -3,6 +3,7 @@ publish and a reader during a publish all leave BI with a good, complete file.""
 
 import datetime as dt
 import hashlib
+import math
 import shutil
 import subprocess
 import sys
@@ -71,35 +72,18 @@ def raw_breaker(suite: quality.Suite, rule: quality.Rule) -> str:
     return f"update {table} set {rule.column} = {value} where {where}"
 
 
+DRIFT = ("update marts.fct_bad_debt_probability set markov_pi_within_horizon = 0.9 "
+         "where portfolio = 'book' and asset_class = 'all' and bucket = 'M0'")  # was about 0.01 when published
 MART_BREAKERS = {
-    ("mart_roll_rates", "account_row_sum:between"):
-        "update marts.fct_roll_rates_pooled set account_rate = account_rate + 0.1 where "
-        + first_row("marts.fct_roll_rates_pooled"),
-    ("mart_roll_rates", "balance_row_sum:between"):
-        "update marts.fct_roll_rates_monthly set balance_rate = balance_rate + 0.1 where "
-        "rowid = (select min(rowid) from marts.fct_roll_rates_monthly where balance_rate is not null)",
-    ("mart_bad_debt_probability", "markov_pi_within_horizon:between"):
-        "update marts.fct_bad_debt_probability set markov_pi_within_horizon = -0.1",
-    ("mart_bad_debt_probability", "methods_agree:is_true"):  # the chain ten times the cohort, as in issue 11
-        "update marts.fct_bad_debt_probability set markov_pi_within_horizon = 0.3, cohort_pi = 0.03, "
-        "cohort_pi_low = 0.025, cohort_pi_high = 0.035 where asset_class = 'consumer' and bucket = 'M0'",
-    ("mart_bad_debt_probability", "cohort_pi:between"): "update marts.fct_bad_debt_probability set cohort_pi = 2",
-    ("mart_expected_loss", "total_is_the_sum:is_true"):
-        "update marts.fct_expected_loss set bad_debt_estimate_m = bad_debt_estimate_m + 100",
+    ("mart_bad_debt_probability", "methods_agree:is_true"):  # computed by the model (dbt unit test there)
+        "update marts.fct_bad_debt_probability set methods_agree = false where asset_class = 'consumer' "
+        "and bucket = 'M0'",
     ("mart_expected_loss", "loss_where_exposure:is_true"):
         "update marts.fct_expected_loss set expected_loss_12m = 0 where asset_class = 'mortgage'",
-    ("mart_overdue_matrix", "reconciles:is_true"):
-        "update marts.fct_overdue_matrix set accounts = accounts + 1 "
-        "where as_of_date = (select max(as_of_date) from marts.fct_overdue_matrix)",
     ("mart_days_complete", "days_since_previous:between"):
         "delete from marts.fct_portfolio_at_risk where as_of_date = date '2025-03-15'",
-    ("mart_collections", "contact_rate:between"): "update marts.fct_collection_kpis_daily set contact_rate = 1.5",
-    ("mart_collections", "kept_rate:between"): "update marts.fct_collection_kpis_daily set kept_rate = -1",
-    ("mart_collections", "counts_add_up:is_true"):
-        "update marts.fct_collection_kpis_daily set calls_connected = calls_dialled + 1",
-    ("mart_quadrants", "quadrant:in_set"): "update marts.fct_collection_quadrants set quadrant = 'V'",
-    ("mart_quadrants", "treatment:not_null"): "update marts.fct_collection_quadrants set treatment = null",
-    ("mart_quadrants", "pressure_level:between"): "update marts.fct_collection_quadrants set pressure_level = 9",
+    ("mart_drift", "stable:is_true"): DRIFT,
+    ("mart_drift_warning", "stable:is_true"): DRIFT,
     ("marts_without_personal_data", "column_name:not_in_set"):
         "alter table marts.fct_loan_aging_monthly add column borrower_phone varchar",
 }
@@ -108,8 +92,21 @@ RAW_RULES = [(s.name, r.name) for s in quality.RAW_SUITES for r in s.rules]
 
 
 def validate(folder, suite_name, params):
-    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
+    """A suite on its frame, as the checks run it (the mart suites beside the last publication)."""
+    with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
+        quality.attach_publication(con, published_file(folder / "bi"))
         return quality.validate(con, quality.SUITES[suite_name], params)
+
+
+def pi_at_psi(q: float, target: float) -> float:
+    """The Pi above q whose population stability index against q (bad / not bad) is target."""
+    def psi(p):
+        return (p - q) * math.log(p / q) + (q - p) * math.log((1 - p) / (1 - q))
+    low, high = q, 1 - 1e-9
+    for _ in range(100):
+        middle = (low + high) / 2
+        low, high = (middle, high) if psi(middle) < target else (low, middle)
+    return low
 
 
 def test_every_mart_expectation_has_a_breaker():
@@ -134,19 +131,41 @@ def test_raw_expectation_fails_on_a_row_that_breaks_it(book, tmp_path, suite_nam
 
 
 @pytest.mark.parametrize("suite_name, rule_name", sorted(MART_BREAKERS))
-def test_broken_mart_stops_the_publication_and_bi_keeps_the_last_good_file(book, tmp_path, suite_name, rule_name):
+def test_mart_expectation_fails_on_a_mart_that_breaks_it(book, tmp_path, suite_name, rule_name):
     folder = copy_of(book, tmp_path)
-    before = digest(published_file(folder / "bi"))
     with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
         con.execute(MART_BREAKERS[(suite_name, rule_name)])
+    result = validate(folder, suite_name, {})
+    assert rule_name in {f.rule for f in result.failures}, result.summary()
+
+
+@pytest.mark.parametrize("breaker, stops", [(MART_BREAKERS[("mart_bad_debt_probability", "methods_agree:is_true")], True),
+                                            (None, False)])
+def test_a_broken_mart_stops_the_publication_and_bi_keeps_the_last_good_file(book, tmp_path, breaker, stops):
+    """Through publish_job: a blocking mart check that fails stops the publication; a warning does not."""
+    folder = copy_of(book, tmp_path)
+    before = digest(published_file(folder / "bi"))
+    where = "where portfolio = 'book' and asset_class = 'all' and bucket = 'M0'"
+    with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
+        (published_pi,) = con.execute(f"select markov_pi_within_horizon from marts.fct_bad_debt_probability {where}"
+                                      ).fetchone()
+        # a drift between the seed's warning (0.1) and blocking (0.25) levels
+        con.execute(f"update marts.fct_bad_debt_probability set markov_pi_within_horizon = ? {where}",
+                    [pi_at_psi(published_pi, 0.17)])
+        if breaker:
+            con.execute(breaker)
     with warehouse_at(folder):
         result = definitions.defs().resolve_job_def("publish_job").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    assert not result.success
     failed = {e.check_name: e for e in result.get_asset_check_evaluations() if not e.passed}
-    assert suite_name in failed and rule_name in failed[suite_name].metadata["failed_expectations"].value
-    assert not [m for m in result.get_asset_materialization_events() if m.asset_key.path == ["bi", "lending_bi"]]
-    assert digest(published_file(folder / "bi")) == before
+    assert "mart_drift_warning" in failed and "mart_drift" not in failed, failed
+    published = [m for m in result.get_asset_materialization_events() if m.asset_key.path == ["bi", "lending_bi"]]
+    if stops:
+        assert not result.success and "mart_bad_debt_probability" in failed
+        assert "methods_agree:is_true" in failed["mart_bad_debt_probability"].metadata["failed_expectations"].value
+        assert not published and digest(published_file(folder / "bi")) == before
+    else:
+        assert result.success and published and digest(published_file(folder / "bi")) != before
 
 
 def test_publish_job_on_good_marts_replaces_the_file(book, tmp_path):

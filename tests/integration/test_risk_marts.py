@@ -175,6 +175,15 @@ def test_workout_lgd_recovers_the_planted_recovery_rate(book):
     ("fct_overdue_matrix", "update marts.fct_overdue_matrix set accounts = accounts + 1 "
                            "where rowid = (select min(rowid) from marts.fct_overdue_matrix)",
      "assert_overdue_matrix_reconciles_with_aging"),
+    ("fct_collection_quadrants", "update marts.fct_collection_quadrants set treatment = null "
+                                 "where rowid = (select min(rowid) from marts.fct_collection_quadrants)",
+     "not_null_fct_collection_quadrants_treatment"),
+    ("fct_collection_quadrants", "update marts.fct_collection_quadrants set pressure_level = null "
+                                 "where rowid = (select min(rowid) from marts.fct_collection_quadrants)",
+     "not_null_fct_collection_quadrants_pressure_level"),
+    ("fct_collection_quadrants", "update marts.fct_collection_quadrants set quadrant = 'V' "
+                                 "where rowid = (select min(rowid) from marts.fct_collection_quadrants)",
+     "accepted_values"),
 ])
 def test_data_tests_fail_on_a_broken_mart(book, tmp_path, model, tamper, test_name):
     broken = tmp_path / "warehouse.duckdb"

@@ -8,11 +8,13 @@ import duckdb
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL
 from dagster_project.lib import gate, quality
-from dagster_project.lib.settings import bi_recent_days, duckdb_config, warehouse_path
+from dagster_project.lib.publish import published_file
+from dagster_project.lib.settings import bi_path, duckdb_config, warehouse_path
 
 
 def _specs(suites) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(s.name, asset=list(s.asset), blocking=True, description=s.description) for s in suites]
+    return [dg.AssetCheckSpec(s.name, asset=list(s.asset), blocking=s.blocking, description=s.description)
+            for s in suites]
 
 
 def _validate(context, con, suites, params: dict) -> list[quality.Result]:
@@ -26,7 +28,8 @@ def _check_results(suites, results: list[quality.Result]):
     for suite, result in zip(suites, results):
         yield dg.AssetCheckResult(
             asset_key=list(suite.asset), check_name=suite.name, passed=result.success,
-            severity=dg.AssetCheckSeverity.ERROR, description=result.summary()[:2000],
+            severity=dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN,
+            description=result.summary()[:2000],
             metadata={"rows_validated": result.rows, "failed_expectations": [f.rule for f in result.failures],
                       "data_docs": str(quality.DATA_DOCS)})
 
@@ -57,7 +60,10 @@ def raw_ledger_expectations(context: dg.AssetCheckExecutionContext):
 
 @dg.multi_asset_check(specs=_specs(quality.MART_SUITES), name="mart_expectations", pool=WAREHOUSE_POOL)
 def mart_expectations(context: dg.AssetCheckExecutionContext):
-    """Every published mart: matrices, Pi, M, reconciliation with the snapshot, days complete, no personal data."""
-    with duckdb.connect(str(warehouse_path()), read_only=True, config=duckdb_config()) as con:
-        results = _validate(context, con, quality.MART_SUITES, {"days": bi_recent_days()})
+    """What dbt's tests do not express: Pi's two methods agree, a loss where there is exposure, no day missing,
+    no drift from the last publication past the seed's thresholds, no personal data."""
+    # not read-only: without a publication yet, the drift suites compare with empty tables in memory
+    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
+        quality.attach_publication(con, published_file(bi_path()))
+        results = _validate(context, con, quality.MART_SUITES, {})
     yield from _check_results(quality.MART_SUITES, results)
