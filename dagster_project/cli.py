@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,9 +77,10 @@ def build_empty_daily_models() -> None:
         if _has_table(con, "fct_loan_aging_daily"):
             return
     today = dt.date.today().isoformat()
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--select", "tag:daily",
-                    "--vars", f'{{"min_date": "{today}", "max_date": "{today}"}}', "--project-dir", str(DBT_DIR),
-                    "--profiles-dir", str(DBT_DIR)], check=True)
+    with tempfile.TemporaryDirectory() as target:  # not dbt/target, which Dagster's manifest lives in
+        subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--select", "tag:daily",
+                        "--vars", f'{{"min_date": "{today}", "max_date": "{today}"}}', "--project-dir", str(DBT_DIR),
+                        "--profiles-dir", str(DBT_DIR), "--target-path", target], check=True)
 
 
 def summary() -> str:
@@ -145,7 +147,8 @@ def _publication_lines() -> list[str]:
     with duckdb.connect(str(path), read_only=True) as con:
         published_at, last_day, marts = con.execute(
             "select published_at, last_aged_day, marts from publication").fetchone()
-    return [f"Published to BI at {published_at:%Y-%m-%d %H:%M} UTC: {marts} marts up to {last_day or 'no loan-day (tapes only)'} in {path} "
+    up_to = last_day or "no loan-day (tapes only)"
+    return [f"Published to BI at {published_at:%Y-%m-%d %H:%M} UTC: {marts} marts up to {up_to} in {path} "
             f"(Parquet in {path.parent / 'parquet'}).", f"Monitoring report: {path.parent / REPORT_DIR / 'index.html'}",
             f"Validation results (Data Docs): {DATA_DOCS}"]
 

@@ -11,4 +11,6 @@ if ! command -v chromium >/dev/null; then
 fi
 export DAGSTER_HOME=${DAGSTER_HOME:-$PWD/dagster_home}
 export GX_ANALYTICS_ENABLED=false
-exec .venv/bin/python -m pytest tests -p no:cacheprovider -W ignore::DeprecationWarning "$@"
+# Two workers (the machine has two cores); tests that share a book stay in one (tests/conftest.py).
+exec .venv/bin/python -m pytest tests -p no:cacheprovider -W ignore::DeprecationWarning -n 2 --dist loadgroup \
+  --durations=25 "$@"

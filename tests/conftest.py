@@ -1,4 +1,6 @@
 import os
+import shutil
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -6,15 +8,40 @@ import duckdb
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # each test worker validates in a copy of the GX context: every checkpoint run rewrites its Data Docs
+    _gx_copy = Path(tempfile.mkdtemp(prefix="gx-")) / "expectations"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "expectations", _gx_copy,
+                    ignore=shutil.ignore_patterns("uncommitted"))
+    os.environ["LENDING_GX_ROOT"] = str(_gx_copy)
 os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parents[1] / "dagster_home"))
+
+
+# Tests that share an expensive fixture run in one xdist worker (scripts/test.sh runs two): the
+# generated book of tests/integration/conftest.py, else each module's own book.
+SHARED_BOOK_MODULES = {"test_risk_marts", "test_collections", "test_bi", "test_tapes"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if ".integration." in item.module.__name__:
+            item.add_marker(pytest.mark.xdist_group("book" if module in SHARED_BOOK_MODULES else module))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
-    """Dagster reads the dbt manifest: parse once so that it matches the models on disk."""
-    from dagster_project.cli import prepare_dbt
+    """Dagster reads the dbt manifest: parse once so that it matches the models on disk (one worker at a
+    time: they write the same target/)."""
+    import fcntl
 
-    prepare_dbt()
+    from dagster_project.cli import prepare_dbt
+    from dagster_project.lib.settings import DBT_DIR
+
+    (DBT_DIR / "target").mkdir(exist_ok=True)
+    with open(DBT_DIR / "target" / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        prepare_dbt()
 
 
 @contextmanager

@@ -20,7 +20,8 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
     checks = {key.name for key in graph.asset_check_keys}
     assert {"aging_active_loans_have_a_bucket", "aging_overdue_iff_days_past_due",
             "bucket_edges_are_contiguous_delinquency_buckets_", "no_row_quarantined", "raw_schema", "raw_repayments",
-            "mart_bad_debt_probability", "mart_drift", "mart_drift_warning", "marts_without_personal_data", "no_landing_day_missing", "no_landing_day_failed",
+            "mart_bad_debt_probability", "mart_drift", "mart_drift_warning", "marts_without_personal_data",
+            "no_landing_day_missing", "no_landing_day_failed",
             "freshness_check"} <= checks
     gx_checks = [key for key in graph.asset_check_keys if key.name.startswith(("raw_", "mart"))]
     assert gx_checks and all(graph.get_check_spec(key).blocking == (key.name != "mart_drift_warning")

@@ -154,7 +154,8 @@ def render_sources_yml() -> str:
         "          unreleased day never reach the models (see lib/gate.py).",
     ]
     for ledger in (*LEDGERS.values(), MONTH_END_TAPE):
-        lines += [f"      - name: {ledger.name}", f"        description: {json.dumps(ledger.description, ensure_ascii=False)}", "        columns:"]
+        description = json.dumps(ledger.description, ensure_ascii=False)
+        lines += [f"      - name: {ledger.name}", f"        description: {description}", "        columns:"]
         for c in ledger.columns:
             lines += [f"          - name: {c.name}", f"            description: {json.dumps(c.description, ensure_ascii=False)}",
                       f"            data_type: {c.type.lower()}"]

@@ -35,7 +35,7 @@ def publish(warehouse: Path, bi_dir: Path, recent_days: int, progress: Callable[
     bi_dir = Path(bi_dir)
     bi_dir.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(bi_dir)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     new_file = bi_dir / f".{PUBLISHED_FILE}.{stamp}.tmp"
     new_parquet = bi_dir / f".parquet-{stamp}.tmp"
     new_parquet.mkdir()
@@ -57,7 +57,7 @@ def publish(warehouse: Path, bi_dir: Path, recent_days: int, progress: Callable[
         con.execute(
             "create table main.publication as select cast(? as timestamp) as published_at, "
             "cast(? as date) as last_aged_day, ? as recent_days, ? as marts",
-            [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), last_day, recent_days, len(marts)])
+            [dt.datetime.now(dt.UTC).replace(tzinfo=None), last_day, recent_days, len(marts)])
         con.execute(f'detach "{source}"')
     _fsync(new_file)
     new_file.chmod(0o444)

@@ -18,13 +18,14 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import duckdb
 
 from .contract import LEDGERS
-from .settings import REPO, dbt_vars
+from .settings import REPO
 
-GX_ROOT = REPO / "expectations"
+GX_ROOT = Path(os.environ.get("LENDING_GX_ROOT", REPO / "expectations"))
 DATA_DOCS = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 DATA_SOURCE = "warehouse_frames"
 CHUNK_VECTORS = 1000  # of 2,048 rows: about 2 million rows a chunk

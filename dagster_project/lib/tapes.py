@@ -18,8 +18,17 @@ from pathlib import Path
 import duckdb
 
 from .contract import MONTH_END_TAPE
-from .loader import (MAX_REPORTED, QUARANTINE_DDL, LedgerError, Problem, _checks, _stage, create_tape_table,
-                     transaction, violations)
+from .loader import (
+    MAX_REPORTED,
+    QUARANTINE_DDL,
+    LedgerError,
+    Problem,
+    _checks,
+    _stage,
+    create_tape_table,
+    transaction,
+    violations,
+)
 from .mapping import Mapping, read_mapping
 
 TAPE_FORMATS = (".csv", ".parquet")

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import json
 import random
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -134,8 +135,12 @@ def random_book(seed: int) -> list:
 LEDGERS_DATE = {"loans": "origination_date", "repayments": "value_date", "write_offs": "write_off_date"}
 
 
+DBT_TARGET = tempfile.mkdtemp(prefix="dbt-target-")  # not dbt/target: another test worker may parse there
+
+
 def dbt(args: list[str]) -> None:
-    result = dbtRunner().invoke([*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--quiet"])
+    result = dbtRunner().invoke([*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--quiet",
+                                 "--target-path", DBT_TARGET])
     DuckDBConnectionManager.close_all_connections()  # else dbt-duckdb keeps the warehouse open in this process
     assert result.success, result.exception
 
@@ -162,7 +167,7 @@ def age_in_chained_runs(folder: Path, run_days: int, chain_from: dt.date = FIRST
 
 
 def snapshot(folder: Path) -> dict:
-    return {(row[0], row[1]): dict(zip(COLUMNS, row[2:])) for row in query(
+    return {(row[0], row[1]): dict(zip(COLUMNS, row[2:], strict=False)) for row in query(
         folder, f"select loan_id, as_of_date, {', '.join(COLUMNS)} from marts.fct_loan_aging_daily")}
 
 

@@ -1,7 +1,6 @@
 """A day that fails its gate blocks the aging of every later day, and its rows never reach the aging,
 until it is delivered again or released; late data beyond the horizon and half-written days need a flag."""
 
-import datetime as dt
 import os
 import subprocess
 import sys

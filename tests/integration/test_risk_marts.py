@@ -191,7 +191,8 @@ def test_data_tests_fail_on_a_broken_mart(book, tmp_path, model, tamper, test_na
     with duckdb.connect(str(broken)) as con:
         con.execute(tamper)
     env = {**os.environ, "LENDING_WAREHOUSE": str(broken)}
-    dbt = [str(Path(sys.executable).parent / "dbt"), "test", "--profiles-dir", ".", "--select", model]
+    dbt = [str(Path(sys.executable).parent / "dbt"), "test", "--profiles-dir", ".", "--select", model,
+           "--target-path", str(tmp_path / "target")]
     out = subprocess.run(dbt, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     assert out.returncode != 0
     failed = [line for line in out.stdout.splitlines() if " FAIL " in line]

@@ -16,7 +16,7 @@ def run_freshness_checks(instance):
 def test_a_day_that_did_not_arrive_fails_the_freshness_check():
     instance = dg.DagsterInstance.ephemeral()
     assert run_freshness_checks(instance) == [False]
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     for days_ago in (1, 2):  # whichever the deadline (09:00 UTC) makes the last day due
         day = (today - dt.timedelta(days=days_ago)).isoformat()
         instance.report_runless_asset_event(dg.AssetMaterialization(LANDED_FILES, partition=day))

@@ -154,7 +154,7 @@ def test_parquet_days_whose_column_is_all_empty_on_one_day_load_together(tmp_pat
     days = [DAY, DAY + dt.timedelta(days=1)]
     for day in days:
         write_day(tmp_path / "landing", day, {"loans": [LOAN], "repayment_schedule": SCHEDULE} if day == DAY else None)
-    for day, reverses in zip(days, ([None], ["P1"])):
+    for day, reverses in zip(days, ([None], ["P1"]), strict=False):
         folder = tmp_path / "landing" / str(day)
         (folder / "repayments.csv").unlink()
         row = {**PAYMENT, "payment_id": f"P{day.day}", "value_date": str(day), "reverses_payment_id": reverses[0],

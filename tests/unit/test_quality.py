@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from dagster_project.lib import quality
+from dagster_project.lib.settings import REPO
 
 
 def without_ids(value):
@@ -29,7 +30,7 @@ def test_committed_suites_and_checkpoints_match_the_code(tmp_path):
     quality.write_context(tmp_path)
     expected = context_files(tmp_path)
     assert len(expected) == 3 * len(quality.SUITES) + 1
-    assert context_files(quality.GX_ROOT) == expected, "run `lending expectations` and commit expectations/gx"
+    assert context_files(REPO / "expectations") == expected, "run `lending expectations` and commit expectations/gx"
 
 
 def test_every_suite_guards_an_asset_and_has_rules():

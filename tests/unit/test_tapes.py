@@ -1,8 +1,8 @@
 """Month-end tapes and source mappings: the contract's rules, the quarantine, replacing a portfolio."""
 
 import csv
-import re
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 

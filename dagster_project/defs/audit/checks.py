@@ -25,7 +25,7 @@ def _validate(context, con, suites, params: dict) -> list[quality.Result]:
 
 
 def _check_results(suites, results: list[quality.Result]):
-    for suite, result in zip(suites, results):
+    for suite, result in zip(suites, results, strict=True):
         yield dg.AssetCheckResult(
             asset_key=list(suite.asset), check_name=suite.name, passed=result.success,
             severity=dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN,
