@@ -317,7 +317,8 @@ member_paths as (
 cohort_horizons as (
 
     {% for h in var('cohort_horizons_months') %}
-    select {{ h }} as horizon_months{% if not loop.last %} union all{% endif %}
+    select {{ h }} as horizon_months
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

@@ -32,7 +32,8 @@ as_of as (
 months as (
 
     {% for m in range(1, 2 * var('workout_months') + 1) %}
-    select {{ m }} as months_since_write_off{% if not loop.last %} union all{% endif %}
+    select {{ m }} as months_since_write_off
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
