@@ -22,6 +22,7 @@ os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parents[1] / 
 SHARED_BOOK_MODULES = {"test_risk_marts", "test_collections", "test_bi", "test_tapes"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
