@@ -17,19 +17,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parents[1] / "dagster_home"))
 
 
-# Tests that share an expensive fixture run in one xdist worker (scripts/test.sh runs two): the
-# generated book of tests/integration/conftest.py, else each module's own book.
-SHARED_BOOK_MODULES = {"test_risk_marts", "test_collections", "test_bi", "test_tapes"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items):
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1]
-        if ".integration." in item.module.__name__:
-            item.add_marker(pytest.mark.xdist_group("book" if module in SHARED_BOOK_MODULES else module))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
     """Dagster reads the dbt manifest: parse once so that it matches the models on disk (one worker at a

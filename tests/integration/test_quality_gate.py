@@ -198,6 +198,8 @@ def test_a_ledger_row_for_an_unknown_loan_stops_the_day_before_aging_and_publish
 SLOW_PUBLISH = """
 import sys, time
 from dagster_project.lib.publish import publish
+
+pytestmark = pytest.mark.xdist_group("test_quality_gate")  # one xdist worker builds this module's book
 def slow(message):
     print(message, flush=True)
     time.sleep(float(sys.argv[3]))
