@@ -11,6 +11,6 @@ if ! command -v chromium >/dev/null; then
 fi
 export DAGSTER_HOME=${DAGSTER_HOME:-$PWD/dagster_home}
 export GX_ANALYTICS_ENABLED=false
-# Two workers (the machine has two cores); tests that share a book stay in one (tests/conftest.py).
-exec .venv/bin/python -m pytest tests -p no:cacheprovider -W ignore::DeprecationWarning -n 2 --dist loadgroup \
+# Two workers (the machine has two cores), a test file in one: its module fixtures are built once.
+exec .venv/bin/python -m pytest tests -p no:cacheprovider -W ignore::DeprecationWarning -n 2 --dist loadfile \
   --durations=25 "$@"

@@ -13,7 +13,6 @@ from dagster_project.cli import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import loan, pay, write_book
 
-pytestmark = pytest.mark.xdist_group("test_aging_hard_cases")  # one xdist worker builds this module's book
 
 D = dt.date.fromisoformat
 FIRST, LAST = D("2024-01-01"), D("2024-04-30")

@@ -31,7 +31,6 @@ from tests.conftest import query, warehouse_at
 from tests.landing import D, write_book
 from tests.reference_aging import age_book
 
-pytestmark = pytest.mark.xdist_group("test_chained_runs")  # one xdist worker builds this module's book
 
 FIRST, LAST = D("2025-01-01"), D("2025-04-30")
 SEED = 20251129

@@ -8,8 +8,6 @@ import pytest
 
 from tests.conftest import query
 
-pytestmark = pytest.mark.xdist_group("book")  # the shared book: built once, in one xdist worker
-
 
 def ledger(book, name):
     return f"read_parquet('{book}/landing/2*/{name}.parquet')"

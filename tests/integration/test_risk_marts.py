@@ -15,7 +15,6 @@ from dagster_project.lib.generator import OPEN_STATES, STATES
 from dagster_project.lib.settings import DBT_DIR
 from tests.conftest import query
 
-pytestmark = pytest.mark.xdist_group("book")  # the shared book: built once, in one xdist worker
 
 BUCKETS = STATES[:OPEN_STATES]
 
