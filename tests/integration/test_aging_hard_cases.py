@@ -13,7 +13,6 @@ from dagster_project.cli import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import loan, pay, write_book
 
-
 D = dt.date.fromisoformat
 FIRST, LAST = D("2024-01-01"), D("2024-04-30")
 

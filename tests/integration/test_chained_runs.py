@@ -31,7 +31,6 @@ from tests.conftest import query, warehouse_at
 from tests.landing import D, write_book
 from tests.reference_aging import age_book
 
-
 FIRST, LAST = D("2025-01-01"), D("2025-04-30")
 SEED = 20251129
 N_LOANS = 200

@@ -12,7 +12,6 @@ from dagster_project.lib.restatement import RestatementBeyondHorizon
 from tests.conftest import query, warehouse_at
 from tests.landing import D, loan, pay, write_book, write_day
 
-
 DUE = ["2024-02-10", "2024-03-10", "2024-04-10"]
 BOOK = [*loan("L1", "2024-01-10", DUE), *loan("L2", "2024-01-10", DUE), pay("P1", "L1", "2024-02-10", 90, 10)]
 RESENT = pay("P1", "L1", "2024-02-11", 190, 10)  # the payment id of the 10th, again, with another amount

@@ -18,7 +18,6 @@ from dagster_project.lib.settings import DBT_DIR
 from tests.conftest import query, warehouse_at
 from tests.reference_aging import age_book
 
-
 CONFIG = BookConfig(n_loans=400, months=8, start="2025-01-01", seed=11, write_off_dpd=30)
 FIRST, LAST = dt.date(2025, 1, 1), dt.date(2025, 8, 31)
 SNAPSHOT_COLUMNS = ("status, days_past_due, bucket, outstanding_principal, overdue_principal, overdue_interest, "

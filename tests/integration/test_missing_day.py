@@ -7,7 +7,6 @@ from dagster_project.cli import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import D, loan, pay, write_book
 
-
 DUE = ["2024-02-10", "2024-03-10"]
 BOOK = [*loan("L1", "2024-01-10", DUE), pay("P1", "L1", "2024-02-12", 90, 10)]  # paid on the missing day
 

@@ -23,7 +23,6 @@ from dagster_project.lib.publish import PARQUET_LINK, published_file
 from tests.conftest import query, warehouse_at
 from tests.landing import loan, pay, write_book
 
-
 BOOK = BookConfig(n_loans=1500, months=6, start="2025-01-01", seed=2, write_off_dpd=30)
 FIRST, LAST = dt.date(2025, 1, 1), dt.date(2025, 6, 30)
 RAW_PARAMS = quality.raw_params(FIRST, LAST)

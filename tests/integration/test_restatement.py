@@ -9,7 +9,6 @@ from dagster_project.cli import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import D, loan, pay, write_book, write_day
 
-
 DUE = ["2024-02-10", "2024-03-10", "2024-04-10"]
 ON_TIME = [*loan("L1", "2024-01-10", DUE), pay("P1", "L1", "2024-02-10", 90, 10),
            *loan("L2", "2024-01-10", DUE), pay("Q1", "L2", "2024-02-10", 90, 10),

@@ -15,7 +15,6 @@ from dagster_project.lib.generator import OPEN_STATES, STATES
 from dagster_project.lib.settings import DBT_DIR
 from tests.conftest import query
 
-
 BUCKETS = STATES[:OPEN_STATES]
 
 

@@ -14,7 +14,6 @@ from dagster_project.lib.settings import DBT_DIR, UCI_MAPPING, UCI_TAPE
 from dagster_project.lib.tapes import land_tape, load_tape, tape_mapping
 from tests.conftest import query, warehouse_at
 
-
 RISK_MODELS = ("int_loan_month_end_states int_loan_state_transitions int_bad_debt_definitions fct_roll_rates_monthly "
                "fct_roll_rates_pooled fct_bad_debt_probability_by_horizon")
 

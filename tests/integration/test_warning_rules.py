@@ -11,7 +11,6 @@ from dagster_project.lib.settings import DBT_DIR
 from tests.conftest import query, warehouse_at
 from tests.landing import D, action, event, loan, pay, write_book
 
-
 FIRST, LAST = D("2024-01-01"), D("2024-06-30")
 DUE = ["2024-02-10", "2024-03-10", "2024-04-10", "2024-05-10", "2024-06-10"]
 
