@@ -277,8 +277,8 @@ def main(argv: list[str] | None = None) -> None:
         from dagster_project.lib.settings import duckdb_config
         from dagster_project.lib.tapes import land_tape, load_landed_tape, tape_mapping
 
-        portfolio = args.portfolio or tape_mapping(args.mapping, None).constants.get("portfolio") or args.path.stem
-        tape_mapping(args.mapping, portfolio)  # a bad mapping is refused before anything is landed
+        # read (and a bad mapping refused) before anything is landed; --portfolio wins over the mapping's
+        portfolio = tape_mapping(args.mapping, args.portfolio).constants.get("portfolio") or args.path.stem
         land_tape(args.path, args.mapping, tapes_path(), portfolio)
         warehouse_path().parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:

@@ -49,7 +49,7 @@ def landed_day_sensor(context: dg.SensorEvaluationContext):
             yield dg.RunRequest(run_key=day, partition_key=day)
 
 
-def tape_signature(portfolio: str, path) -> str:
+def tape_signature(path) -> str:
     """Changes when the tape or its mapping changes: a new run key, so the tape is loaded again."""
     files = [path, path.with_suffix(".yaml")]
     return ";".join(f"{f.name}:{f.stat().st_mtime_ns}:{f.stat().st_size}" for f in files if f.exists())
@@ -62,7 +62,7 @@ def landed_tape_sensor(context: dg.SensorEvaluationContext):
     tapes = landed_tapes(tapes_path())
     known = set(context.instance.get_dynamic_partitions(tape_portfolios.name))
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"{portfolio}@{tape_signature(portfolio, path)}", partition_key=portfolio)
+        run_requests=[dg.RunRequest(run_key=f"{portfolio}@{tape_signature(path)}", partition_key=portfolio)
                       for portfolio, path in tapes.items()],
         dynamic_partitions_requests=[tape_portfolios.build_add_request(sorted(set(tapes) - known))],
     )

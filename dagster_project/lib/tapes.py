@@ -19,6 +19,7 @@ import duckdb
 
 from .contract import MONTH_END_TAPE
 from .loader import (
+    FORMATS,
     MAX_REPORTED,
     QUARANTINE_DDL,
     LedgerError,
@@ -31,7 +32,7 @@ from .loader import (
 )
 from .mapping import Mapping, read_mapping
 
-TAPE_FORMATS = (".csv", ".parquet")
+TAPE_FORMATS = tuple(f".{fmt}" for fmt in FORMATS)  # the ledgers' formats
 
 
 @dataclass(frozen=True)
