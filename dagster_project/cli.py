@@ -112,7 +112,7 @@ def summary() -> str:
             """
             select asset_class, sum(exposure), sum(expected_loss_12m), sum(expected_loss_remaining_life),
                    sum(expected_loss_ifrs9), max(bad_debt_estimate_m)
-            from marts.fct_expected_loss where as_of_date = (select max(as_of_date) from marts.fct_expected_loss)
+            from marts.fct_expected_loss where month_end = (select max(month_end) from marts.fct_expected_loss)
             group by all order by 1
             """).fetchall() if _has_table(con, "fct_expected_loss") else []
     lines = [f"Aging snapshot: {days} days, {loan_days:,} loan-days. The book on {last_day}:",

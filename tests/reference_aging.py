@@ -79,7 +79,7 @@ def age_book(loans, schedules, repayments, write_offs, first: dt.date, last: dt.
             result[(loan_id, day)] = {
                 "status": status, "days_past_due": dpd, "bucket": bucket,
                 "outstanding_principal": Decimal(outstanding), "overdue_principal": Decimal(overdue_principal),
-                "overdue_interest": Decimal(overdue_interest), "recovered_to_date": recovered,
+                "overdue_interest": Decimal(overdue_interest), "cumulative_recovered": recovered,
                 "closed_on": closed_on,
             }
             day += dt.timedelta(days=1)

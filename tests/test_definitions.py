@@ -1,7 +1,10 @@
+import json
+
 import dagster as dg
 
 from dagster_project import definitions
 from dagster_project.defs.partitions import WAREHOUSE_POOL
+from dagster_project.defs.transform.project import dbt_project
 
 
 def test_definitions_load_with_the_expected_assets_jobs_and_checks():
@@ -39,3 +42,31 @@ def test_daily_assets_are_partitioned_single_run_backfills_in_the_warehouse_pool
         assert isinstance(assets.partitions_def, dg.DailyPartitionsDefinition)
         assert assets.backfill_policy == dg.BackfillPolicy.single_run()
         assert assets.node_def.pool == WAREHOUSE_POOL
+
+
+LAYERS = ("staging", "core", "intermediate", "marts")
+
+
+def _layer_and_half(node: dict) -> tuple[int, str]:
+    parts = node["original_file_path"].split("/")  # models/<half>/<layer>/... or models/staging/...
+    if parts[1] == "staging":
+        return 0, "daily"
+    return LAYERS.index(parts[2]), parts[1]
+
+
+def test_dbt_models_read_one_way():
+    """staging -> core -> intermediate -> marts, and a daily model never reads one rebuilt whole."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    models = {key: node for key, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+    backwards = []
+    for key, node in models.items():
+        layer, half = _layer_and_half(node)
+        for parent in node["depends_on"]["nodes"]:
+            if parent in models:
+                parent_layer, parent_half = _layer_and_half(models[parent])
+                if parent_layer > layer or (half == "daily" and parent_half == "whole"):
+                    backwards.append(f"{node['name']} reads {models[parent]['name']}")
+        prefixes = {0: ("stg_",), 1: ("fct_", "dim_", "int_"), 2: ("int_",), 3: ("fct_",)}[layer]
+        assert node["name"].startswith(prefixes), f"{node['name']} is in {LAYERS[layer]}"
+    assert backwards == []
+    assert len(models) > 30

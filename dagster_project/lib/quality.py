@@ -184,11 +184,11 @@ MART_SUITES = (
     Suite("mart_expected_loss", MARTS_CANDIDATE,
           "No asset class with exposure has a 12-month expected loss of exactly 0 (unless the book never saw a loan "
           "go bad).",
-          "select as_of_date, asset_class, sum(exposure) = 0 or sum(expected_loss_12m) > 0 "
+          "select month_end, asset_class, sum(exposure) = 0 or sum(expected_loss_12m) > 0 "
           # a book that never saw a loan go bad has nothing to blend with: only then may a loss be 0
           "or (select coalesce(max(markov_pi), 0) from marts.fct_bad_debt_probability_by_horizon "
           "where portfolio = 'book' and asset_class = 'all') = 0 "
-          "as loss_where_exposure from marts.fct_expected_loss group by as_of_date, asset_class",
+          "as loss_where_exposure from marts.fct_expected_loss group by month_end, asset_class",
           (Rule("is_true", "loss_where_exposure"),)),
     Suite("mart_days_complete", MARTS_CANDIDATE,
           "No day is missing between the first and the last aged day (overdue matrix and PAR).",

@@ -72,7 +72,7 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> dict[str, go.Figure]:
                          yaxis={"tickformat": ".0%"}, barmode="group")
     figures["bad_debt_probability"] = figure
     figures["expected_loss"] = _lines(
-        _query(con, "select asset_class, as_of_date, sum(expected_loss_12m) from fct_expected_loss "
+        _query(con, "select asset_class, month_end, sum(expected_loss_12m) from fct_expected_loss "
                     "group by all"), "12-month expected loss Σ EAD·Pi(i, 12)·LGD by asset class, month ends",
         "expected loss")
     figures["vintage_curves"] = _lines(

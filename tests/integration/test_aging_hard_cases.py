@@ -96,7 +96,7 @@ def test_closed_loans_leave_after_their_closing_month(aged):
 
 
 def test_payment_after_write_off_is_a_recovery(aged):
-    rows = query(aged, "select as_of_date, status, outstanding_principal, written_off_amount, recovered_to_date "
+    rows = query(aged, "select as_of_date, status, outstanding_principal, written_off_amount, cumulative_recovered "
                        "from marts.fct_loan_aging_daily where loan_id = 'WRITTEN' and as_of_date in "
                        "('2024-03-24', '2024-03-25') order by as_of_date")
     assert rows == [
@@ -106,10 +106,10 @@ def test_payment_after_write_off_is_a_recovery(aged):
 
 
 def test_month_end_table_holds_the_last_day_of_each_month(aged):
-    rows = query(aged, "select as_of_date, bucket, days_past_due from marts.fct_loan_aging_monthly "
-                       "where loan_id = 'MONTHEND' order by as_of_date")
+    rows = query(aged, "select month_end, bucket, days_past_due from marts.fct_loan_aging_monthly "
+                       "where loan_id = 'MONTHEND' order by month_end")
     assert rows == [(D("2024-01-31"), "M0", 0), (D("2024-02-29"), "M0", 0), (D("2024-03-31"), "M2", 31),
                     (D("2024-04-30"), "M3", 61)]
-    prepaid = query(aged, "select as_of_date, status from marts.fct_loan_aging_monthly where loan_id = 'PREPAID' "
-                          "order by as_of_date")
+    prepaid = query(aged, "select month_end, status from marts.fct_loan_aging_monthly where loan_id = 'PREPAID' "
+                          "order by month_end")
     assert prepaid == [(D("2024-01-31"), "active"), (D("2024-02-29"), "paid_off")]

@@ -35,7 +35,7 @@ FIRST, LAST = D("2025-01-01"), D("2025-04-30")
 SEED = 20251129
 N_LOANS = 200
 COLUMNS = ("status", "days_past_due", "bucket", "outstanding_principal", "overdue_principal",
-           "overdue_interest", "recovered_to_date", "closed_on")
+           "overdue_interest", "cumulative_recovered", "closed_on")
 
 
 def money(x: float) -> Decimal:

@@ -19,7 +19,7 @@ LATER = pay("P2", "L2", "2024-02-12", 90, 10)
 
 
 def principal_paid(folder, loan_id, day):
-    return query(folder, "select principal_paid_to_date from marts.fct_loan_aging_daily "
+    return query(folder, "select cumulative_principal_paid from marts.fct_loan_aging_daily "
                          "where loan_id = ? and as_of_date = ?", [loan_id, day])
 
 

@@ -21,7 +21,7 @@ from tests.reference_aging import age_book
 CONFIG = BookConfig(n_loans=400, months=8, start="2025-01-01", seed=11, write_off_dpd=30)
 FIRST, LAST = dt.date(2025, 1, 1), dt.date(2025, 8, 31)
 SNAPSHOT_COLUMNS = ("status, days_past_due, bucket, outstanding_principal, overdue_principal, overdue_interest, "
-                    "recovered_to_date, closed_on")
+                    "cumulative_recovered, closed_on")
 
 
 def read_ledger(landing, ledger, columns):
@@ -82,14 +82,14 @@ def test_month_ends_match_the_generator_truth(book):
         )
         select truth.loan_id, truth.month_end, truth.state, coalesce(m.bucket, m.status)
         from truth
-        full join marts.fct_loan_aging_monthly m on m.loan_id = truth.loan_id and m.as_of_date = truth.month_end
+        full join marts.fct_loan_aging_monthly m on m.loan_id = truth.loan_id and m.month_end = truth.month_end
         -- a closed loan is kept only at the month end of its closing month
         where (truth.state not in ('paid_off', 'written_off') or truth.previous_state is distinct from truth.state
                or truth.loan_id is null)
           and truth.state is distinct from coalesce(m.bucket, m.status)
     """)
     assert rows == []
-    assert query(book, "select count(distinct as_of_date) from marts.fct_loan_aging_monthly") == [(8,)]
+    assert query(book, "select count(distinct month_end) from marts.fct_loan_aging_monthly") == [(8,)]
 
 
 def test_rerunning_a_day_leaves_the_same_rows(book):
@@ -139,7 +139,7 @@ def test_a_malformed_payment_holds_its_loan_and_blocks_the_day_and_a_malformed_f
 
 def test_dbt_runs_on_its_own_and_prunes_old_daily_rows_but_not_month_ends(book, tmp_path):
     """An analytics engineer's `dbt build` in dbt/, with the retention var set; runs last in this module."""
-    month_ends_before = query(book, "select * from marts.fct_loan_aging_monthly order by loan_id, as_of_date")
+    month_ends_before = query(book, "select * from marts.fct_loan_aging_monthly order by loan_id, month_end")
     dbt_vars = json.dumps({"min_date": str(LAST), "max_date": str(LAST + dt.timedelta(days=1)),
                            "daily_retention_days": 30})
     subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--vars", dbt_vars, "--profiles-dir", ".",
@@ -148,4 +148,4 @@ def test_dbt_runs_on_its_own_and_prunes_old_daily_rows_but_not_month_ends(book, 
                    check=True, capture_output=True)
     assert query(book, "select min(as_of_date), max(as_of_date) from marts.fct_loan_aging_daily") == [
         (LAST - dt.timedelta(days=30), LAST)]
-    assert query(book, "select * from marts.fct_loan_aging_monthly order by loan_id, as_of_date") == month_ends_before
+    assert query(book, "select * from marts.fct_loan_aging_monthly order by loan_id, month_end") == month_ends_before

@@ -71,9 +71,10 @@ def test_restated_days_equal_a_warehouse_that_had_the_rows_from_the_start(restat
     with warehouse_at(tmp_path):
         write_book(tmp_path / "landing", D("2024-01-01"), D("2024-03-22"), ON_TIME + [LATE_PAYMENT, LATE_REVERSAL])
         run_pipeline(D("2024-01-01"), D("2024-03-22"), marts=False)
-    columns = "loan_id, as_of_date, status, bucket, days_past_due, outstanding_principal, overdue_principal"
-    for table in ("fct_loan_aging_daily", "fct_loan_aging_monthly", "fct_overdue_matrix", "fct_portfolio_at_risk"):
-        select = (f"select {columns} from marts.{table} order by all" if "aging" in table
+    columns = "loan_id, status, bucket, days_past_due, outstanding_principal, overdue_principal"
+    for table, day in (("fct_loan_aging_daily", "as_of_date"), ("fct_loan_aging_monthly", "month_end"),
+                       ("fct_overdue_matrix", None), ("fct_portfolio_at_risk", None)):
+        select = (f"select {day}, {columns} from marts.{table} order by all" if day
                   else f"select * from marts.{table} order by all")
         assert query(folder, select) == query(tmp_path, select), table
 

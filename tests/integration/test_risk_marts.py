@@ -133,7 +133,7 @@ def test_few_events_are_not_zero_risk(book):
                                 "where portfolio = 'book' and asset_class = 'mortgage' and bucket = 'M0'")
     assert pi > 0
     rows = query(book, "select asset_class, sum(exposure), sum(expected_loss_12m), sum(expected_loss_remaining_life) "
-                       "from marts.fct_expected_loss where as_of_date = (select max(as_of_date) "
+                       "from marts.fct_expected_loss where month_end = (select max(month_end) "
                        "from marts.fct_expected_loss) group by all")
     assert rows and all(exposure == 0 or (loss_12m > 0 and life >= loss_12m) for _, exposure, loss_12m, life in rows)
 
@@ -142,7 +142,7 @@ def test_the_expected_loss_is_plausible(book):
     """The 12-month expected loss of a book stays a small share of its exposure, and below the remaining-life one."""
     for asset_class, exposure, loss_12m, life in query(
             book, "select asset_class, sum(exposure), sum(expected_loss_12m), sum(expected_loss_remaining_life) "
-                  "from marts.fct_expected_loss where as_of_date = (select max(as_of_date) from marts.fct_expected_loss) "
+                  "from marts.fct_expected_loss where month_end = (select max(month_end) from marts.fct_expected_loss) "
                   "group by all"):
         assert loss_12m <= life <= exposure, asset_class
         assert loss_12m / exposure < 0.2, (asset_class, loss_12m / exposure)

@@ -1,6 +1,6 @@
 -- M = sum of Mi x Pi: each as-of date and asset class's bad_debt_estimate_m equals the sum of its
 -- buckets' bad_debt_estimate (to a cent per bucket, the parts being rounded to cents).
-select as_of_date, asset_class
+select month_end, asset_class
 from {{ ref('fct_expected_loss') }}
-group by as_of_date, asset_class
+group by month_end, asset_class
 having abs(max(bad_debt_estimate_m) - sum(bad_debt_estimate)) > 0.01 * count(*)

@@ -51,7 +51,7 @@ open_accounts as (
 write_offs_in_horizon as (
 
     select
-        open_accounts.month_end as as_of_date,
+        open_accounts.month_end,
         open_accounts.asset_class,
         later.loan_id,
         later.written_off_amount
@@ -68,7 +68,7 @@ write_offs_in_horizon as (
 actual_by_class as (
 
     select
-        write_offs.as_of_date,
+        write_offs.month_end,
         write_offs.asset_class,
         count(distinct write_offs.loan_id) as actual_write_offs,
         sum(write_offs.written_off_amount) as actual_written_off,
@@ -76,35 +76,35 @@ actual_by_class as (
         -- the loss of a book is a sum over random defaults: its variance is about the sum of the squares
         sum(power(write_offs.written_off_amount * coalesce(loss_given_default.loss_given_default, 1), 2))
             as actual_loss_squares
-    from (select distinct as_of_date, asset_class, loan_id, written_off_amount from write_offs_in_horizon)
+    from (select distinct month_end, asset_class, loan_id, written_off_amount from write_offs_in_horizon)
         as write_offs
     left join loss_given_default on write_offs.asset_class = loss_given_default.asset_class
-    group by write_offs.as_of_date, write_offs.asset_class
+    group by write_offs.month_end, write_offs.asset_class
 
 ),
 
 observed_month_ends as (
 
-    select distinct month_end as as_of_date, asset_class from open_accounts
+    select distinct month_end, asset_class from open_accounts
 
 ),
 
 expected_by_class as (
 
-    select as_of_date, asset_class, 'markov_12m' as method, sum(expected_loss_12m) as expected_loss
+    select month_end, asset_class, 'markov_12m' as method, sum(expected_loss_12m) as expected_loss
     from expected
-    group by as_of_date, asset_class
+    group by month_end, asset_class
     union all
-    select as_of_date, asset_class, 'cohort_12m', sum(expected_loss_12m_cohort)
+    select month_end, asset_class, 'cohort_12m', sum(expected_loss_12m_cohort)
     from expected
-    group by as_of_date, asset_class
+    group by month_end, asset_class
 
 ),
 
 rows_by_class as (
 
     select
-        observed_month_ends.as_of_date,
+        observed_month_ends.month_end,
         observed_month_ends.asset_class,
         expected_by_class.method,
         expected_by_class.expected_loss,
@@ -114,10 +114,10 @@ rows_by_class as (
         coalesce(actual_by_class.actual_loss_squares, 0) as actual_loss_squares
     from observed_month_ends
     inner join expected_by_class
-        on observed_month_ends.as_of_date = expected_by_class.as_of_date
+        on observed_month_ends.month_end = expected_by_class.month_end
         and observed_month_ends.asset_class = expected_by_class.asset_class
     left join actual_by_class
-        on observed_month_ends.as_of_date = actual_by_class.as_of_date
+        on observed_month_ends.month_end = actual_by_class.month_end
         and observed_month_ends.asset_class = actual_by_class.asset_class
 
 ),
@@ -126,17 +126,17 @@ all_rows as (
 
     select * from rows_by_class
     union all
-    select as_of_date, 'all', method, sum(expected_loss), sum(actual_loss), sum(actual_written_off),
+    select month_end, 'all', method, sum(expected_loss), sum(actual_loss), sum(actual_written_off),
            sum(actual_write_offs), sum(actual_loss_squares)
     from rows_by_class
-    group by as_of_date, method
+    group by month_end, method
 
 ),
 
 final as (
 
     select
-        as_of_date,
+        month_end,
         asset_class,
         method,
         cast({{ horizon }} as integer) as horizon_months,

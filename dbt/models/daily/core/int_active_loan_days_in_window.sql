@@ -1,5 +1,5 @@
 -- The active loans' rows of the aging snapshot for the run's window: what the daily marts aggregate.
-{{ config(materialized='ephemeral', tags=['daily']) }}
+{{ config(materialized='ephemeral') }}
 
 select *
 from {{ ref('fct_loan_aging_daily') }}

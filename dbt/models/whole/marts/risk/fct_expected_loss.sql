@@ -26,7 +26,7 @@ states as (
 
 loans as (
 
-    select * from {{ ref('stg_core_lending__loans') }}
+    select * from {{ ref('dim_loans') }}
 
 ),
 
@@ -57,7 +57,7 @@ longest_horizon as (
 loan_month_ends as (
 
     select
-        states.month_end as as_of_date,
+        states.month_end,
         states.loan_id,
         states.asset_class,
         states.state as bucket,
@@ -124,7 +124,7 @@ loan_losses as (
 by_bucket as (
 
     select
-        as_of_date,
+        month_end,
         asset_class,
         bucket,
         bucket_order,
@@ -146,14 +146,14 @@ by_bucket as (
             end * loss_given_default) as expected_loss_ifrs9,
         sum(case when bucket_order > 0 then exposure * pi_remaining_life else 0 end) as bad_debt_estimate
     from loan_losses
-    group by as_of_date, asset_class, bucket, bucket_order
+    group by month_end, asset_class, bucket, bucket_order
 
 ),
 
 final as (
 
     select
-        as_of_date,
+        month_end,
         asset_class,
         bucket,
         bucket_order,
@@ -171,7 +171,7 @@ final as (
         {{ money('expected_loss_remaining_life') }} as expected_loss_remaining_life,
         {{ money('expected_loss_ifrs9') }} as expected_loss_ifrs9,
         {{ money('bad_debt_estimate') }} as bad_debt_estimate,
-        {{ money('sum(bad_debt_estimate) over (partition by as_of_date, asset_class)') }} as bad_debt_estimate_m
+        {{ money('sum(bad_debt_estimate) over (partition by month_end, asset_class)') }} as bad_debt_estimate_m
     from by_bucket
 
 )

@@ -26,7 +26,7 @@ book_states as (
         'book' as portfolio,
         loan_id,
         asset_class,
-        as_of_date as month_end,
+        month_end,
         coalesce(bucket, status) as state,
         days_past_due,
         outstanding_principal,

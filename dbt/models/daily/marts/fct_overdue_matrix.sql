@@ -1,13 +1,6 @@
 -- Overdue matrix (逾期矩阵): as-of date x asset class x bucket, with the number of accounts,
 -- overdue and outstanding amounts and their shares of the asset class, and the report group of
 -- the seed (M1, M2, M3, M3+) for the roll-up. Built day by day like the aging snapshot.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    on_schema_change='fail',
-    tags=['daily'],
-) }}
 
 with
 

@@ -1,13 +1,7 @@
 -- Installments of each loan's latest schedule with the running total due, so that the
 -- installment a payment total reaches is found by a range join, not a scan per loan.
 -- Incremental: a run recomputes only the loans whose schedule landed in its window.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='loan_id',
-    on_schema_change='fail',
-    tags=['daily'],
-) }}
+{{ config(unique_key='loan_id', schema='intermediate') }}
 
 -- depends_on: {{ source('core_lending', 'landed_files') }}
 {% set window = aging_window() %}

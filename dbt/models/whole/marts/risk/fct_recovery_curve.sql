@@ -19,7 +19,7 @@ repayments as (
 
 loans as (
 
-    select * from {{ ref('stg_core_lending__loans') }}
+    select * from {{ ref('dim_loans') }}
 
 ),
 

@@ -46,7 +46,7 @@ buckets as (
 
 loans as (
 
-    select * from {{ ref('stg_core_lending__loans') }}
+    select * from {{ ref('dim_loans') }}
 
 ),
 

@@ -23,7 +23,7 @@ repayments as (
 
 loans as (
 
-    select * from {{ ref('stg_core_lending__loans') }}
+    select * from {{ ref('dim_loans') }}
 
 ),
 

@@ -1,12 +1,5 @@
 -- Portfolio at risk per as-of date and asset class (and 'all'): PAR30 / PAR90 = outstanding
 -- principal of loans more than 30 / 90 days past due over all outstanding principal.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    on_schema_change='fail',
-    tags=['daily'],
-) }}
 
 with
 

@@ -25,7 +25,7 @@ month_ends as (
 
 loans as (
 
-    select * from {{ ref('stg_core_lending__loans') }}
+    select * from {{ ref('dim_loans') }}
 
 ),
 
@@ -74,17 +74,17 @@ last_day as (
 
 snapshots as (
 
-    select loan_id, as_of_date, bucket, days_past_due, outstanding_principal,
-        principal_due_to_date + interest_due_to_date as due_to_date,
-        principal_paid_to_date + interest_paid_to_date as paid_to_date
+    select loan_id, month_end as as_of_date, bucket, days_past_due, outstanding_principal,
+        cumulative_principal_due + cumulative_interest_due as cumulative_due,
+        cumulative_principal_paid + cumulative_interest_paid as cumulative_paid
     from month_ends
     where bucket <> 'M0'
 
     union
 
     select loan_id, as_of_date, bucket, days_past_due, outstanding_principal,
-        principal_due_to_date + interest_due_to_date as due_to_date,
-        principal_paid_to_date + interest_paid_to_date as paid_to_date
+        cumulative_principal_due + cumulative_interest_due as cumulative_due,
+        cumulative_principal_paid + cumulative_interest_paid as cumulative_paid
     from last_day
     where bucket <> 'M0'
 
@@ -161,7 +161,7 @@ proxies as (
         {{ ratio('promise_record.promises_honoured', 'promise_record.promises_resolved') }} as honoured_rate,
         {{ ratio('contacts.calls_reached', 'contacts.calls_dialled') }} as reach_rate,
         {{ ratio('loans.monthly_income', 'installments.installment_amount') }} as income_cover,
-        {{ ratio('snapshots.paid_to_date', 'snapshots.due_to_date') }} as paid_share
+        {{ ratio('snapshots.cumulative_paid', 'snapshots.cumulative_due') }} as paid_share
     from snapshots
     inner join loans on snapshots.loan_id = loans.loan_id
     left join installments on snapshots.loan_id = installments.loan_id

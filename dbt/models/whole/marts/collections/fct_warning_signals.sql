@@ -12,7 +12,7 @@ rules as (
 
 loans as (
 
-    select * from {{ ref('stg_core_lending__loans') }}
+    select * from {{ ref('dim_loans') }}
 
 ),
 

@@ -12,14 +12,7 @@
   daily run costs the same on day 30 and on day 365. Otherwise it replays
   the loans' whole history.
 #}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_date',
-    on_schema_change='fail',
-    tags=['daily'],
-    post_hook="{{ prune_daily_history() }}",
-) }}
+{{ config(post_hook="{{ prune_daily_history() }}") }}
 
 -- depends_on: {{ source('core_lending', 'landed_files') }}
 {% set window = aging_window() %}
@@ -69,12 +62,12 @@ opening_states as (
     select
         loan_id,
         {{ window_start }} as event_date,
-        principal_paid_to_date as principal_paid,
-        interest_paid_to_date as interest_paid,
-        penalty_paid_to_date as penalty_paid,
-        recovered_to_date as recovered,
-        principal_due_to_date as principal_due,
-        interest_due_to_date as interest_due,
+        cumulative_principal_paid as principal_paid,
+        cumulative_interest_paid as interest_paid,
+        cumulative_penalty_paid as penalty_paid,
+        cumulative_recovered as recovered,
+        cumulative_principal_due as principal_due,
+        cumulative_interest_due as interest_due,
         written_off_amount,
         case when status = 'written_off' then 1 else 0 end as is_write_off,
         0 as is_status_event,
@@ -259,12 +252,12 @@ states as (
         loan_id,
         event_date,
         lead(event_date) over (partition by loan_id order by event_date) as next_event_date,
-        {{ money('sum(principal_paid) over (' ~ history ~ ')') }} as principal_paid_to_date,
-        {{ money('sum(interest_paid) over (' ~ history ~ ')') }} as interest_paid_to_date,
-        {{ money('sum(penalty_paid) over (' ~ history ~ ')') }} as penalty_paid_to_date,
-        {{ money('sum(recovered) over (' ~ history ~ ')') }} as recovered_to_date,
-        {{ money('sum(principal_due) over (' ~ history ~ ')') }} as principal_due_to_date,
-        {{ money('sum(interest_due) over (' ~ history ~ ')') }} as interest_due_to_date,
+        {{ money('sum(principal_paid) over (' ~ history ~ ')') }} as cumulative_principal_paid,
+        {{ money('sum(interest_paid) over (' ~ history ~ ')') }} as cumulative_interest_paid,
+        {{ money('sum(penalty_paid) over (' ~ history ~ ')') }} as cumulative_penalty_paid,
+        {{ money('sum(recovered) over (' ~ history ~ ')') }} as cumulative_recovered,
+        {{ money('sum(principal_due) over (' ~ history ~ ')') }} as cumulative_principal_due,
+        {{ money('sum(interest_due) over (' ~ history ~ ')') }} as cumulative_interest_due,
         {{ money('sum(written_off_amount) over (' ~ history ~ ')') }} as written_off_amount,
         max(is_write_off) over ({{ history }}) as is_written_off,
         max(case when is_status_event = 1 then event_date end) over ({{ history }}) as last_status_event_on,
@@ -290,8 +283,8 @@ settlements as (
         loans.principal_amount,
         case
             when states.is_status_event = 1 then
-                case when states.principal_paid_to_date >= loans.principal_amount - {{ tolerance }}
-                    and states.interest_paid_to_date >= states.interest_due_to_date - {{ tolerance }}
+                case when states.cumulative_principal_paid >= loans.principal_amount - {{ tolerance }}
+                    and states.cumulative_interest_paid >= states.cumulative_interest_due - {{ tolerance }}
                     then 1 else 0 end
             else states.opening_settled
         end as settled_here
@@ -326,9 +319,9 @@ oldest_unpaid as (
     inner join schedules
         on states_with_status.loan_id = schedules.loan_id
         and schedules.amount_due_before
-            <= states_with_status.principal_paid_to_date + states_with_status.interest_paid_to_date + {{ tolerance }}
+            <= states_with_status.cumulative_principal_paid + states_with_status.cumulative_interest_paid + {{ tolerance }}
         and schedules.amount_due_through
-            > states_with_status.principal_paid_to_date + states_with_status.interest_paid_to_date + {{ tolerance }}
+            > states_with_status.cumulative_principal_paid + states_with_status.cumulative_interest_paid + {{ tolerance }}
     where states_with_status.status = 'active'
 
 ),
@@ -345,21 +338,21 @@ state_balances as (
         states_with_status.next_event_date,
         states_with_status.principal_amount,
         case when states_with_status.status = 'active'
-            then states_with_status.principal_amount - states_with_status.principal_paid_to_date else 0 end
+            then states_with_status.principal_amount - states_with_status.cumulative_principal_paid else 0 end
             as outstanding_principal,
         case when states_with_status.status = 'active'
-            then greatest(states_with_status.principal_due_to_date - states_with_status.principal_paid_to_date, 0)
+            then greatest(states_with_status.cumulative_principal_due - states_with_status.cumulative_principal_paid, 0)
             else 0 end as overdue_principal,
         case when states_with_status.status = 'active'
-            then greatest(states_with_status.interest_due_to_date - states_with_status.interest_paid_to_date, 0)
+            then greatest(states_with_status.cumulative_interest_due - states_with_status.cumulative_interest_paid, 0)
             else 0 end as overdue_interest,
-        states_with_status.principal_due_to_date,
-        states_with_status.interest_due_to_date,
-        states_with_status.principal_paid_to_date,
-        states_with_status.interest_paid_to_date,
-        states_with_status.penalty_paid_to_date,
+        states_with_status.cumulative_principal_due,
+        states_with_status.cumulative_interest_due,
+        states_with_status.cumulative_principal_paid,
+        states_with_status.cumulative_interest_paid,
+        states_with_status.cumulative_penalty_paid,
         states_with_status.written_off_amount,
-        states_with_status.recovered_to_date,
+        states_with_status.cumulative_recovered,
         oldest_unpaid.oldest_unpaid_due_date,
         states_with_status.origination_date,
         case
@@ -415,13 +408,13 @@ final as (
         {{ money('aged.outstanding_principal') }} as outstanding_principal,
         {{ money('aged.overdue_principal') }} as overdue_principal,
         {{ money('aged.overdue_interest') }} as overdue_interest,
-        aged.principal_due_to_date,
-        aged.interest_due_to_date,
-        aged.principal_paid_to_date,
-        aged.interest_paid_to_date,
-        aged.penalty_paid_to_date,
+        aged.cumulative_principal_due,
+        aged.cumulative_interest_due,
+        aged.cumulative_principal_paid,
+        aged.cumulative_interest_paid,
+        aged.cumulative_penalty_paid,
         aged.written_off_amount,
-        aged.recovered_to_date,
+        aged.cumulative_recovered,
 
         -- dates
         cast(aged.oldest_unpaid_due_date as date) as oldest_unpaid_due_date,
