@@ -58,8 +58,8 @@ def step(name: str, first: dt.date, last: dt.date) -> dict:
     import dagster as dg
     import duckdb
 
-    from dagster_project.cli import run_pipeline
     from dagster_project.lib.settings import warehouse_path
+    from dagster_project.pipeline import run_pipeline
 
     started = time.monotonic()
     if name == "days":
@@ -86,17 +86,16 @@ def step(name: str, first: dt.date, last: dt.date) -> dict:
 
 def compiled_aging_sql(first: dt.date, last: dt.date) -> str:
     """fct_loan_aging_daily's SQL for the window, compiled by dbt against the current warehouse."""
-    dbt = Path(PYTHON).parent / "dbt"
+    from dagster_project.pipeline import run_dbt
+
     dbt_vars = json.dumps({"min_date": first.isoformat(), "max_date": (last + dt.timedelta(days=1)).isoformat()})
-    subprocess.run([str(dbt), "compile", "--quiet", "--select", "fct_loan_aging_daily", "--vars", dbt_vars,
-                    "--project-dir", str(REPO / "dbt"), "--profiles-dir", str(REPO / "dbt"),
-                    "--target-path", "target-bench"], check=True, env=os.environ)
-    path = REPO / "dbt" / "target-bench" / "compiled" / "lending" / "models" / "marts" / "aging"
+    run_dbt("compile", "--quiet", "--select", "fct_loan_aging_daily", "--vars", dbt_vars, target_path="target-bench")
+    path = REPO / "dbt" / "target-bench" / "compiled" / "lending" / "models" / "daily" / "core"
     return (path / "fct_loan_aging_daily.sql").read_text()
 
 
 def bench(loans: int, work: Path) -> dict:
-    from dagster_project.lib.generator import BookConfig, generate_book
+    from demo_book.generator import BookConfig, generate_book
 
     work.mkdir(parents=True, exist_ok=True)
     landing = work / "landing"

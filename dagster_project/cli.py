@@ -7,80 +7,11 @@ import datetime as dt
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-from dagster_project.lib.settings import DBT_DIR, bi_path, landing_path, tapes_path, warehouse_path
-
-
-def prepare_dbt() -> None:
-    """Parse the dbt project so that Dagster reads a manifest matching the models on disk."""
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run([str(dbt), "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
-                   check=True)
-
-
-def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=None, marts: bool = True,
-                 allow_incomplete: bool = False, allow_restatement: bool = False):
-    """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill), then
-    (marts) a run of the tape job for each tape of the tapes landing folder and one run rebuilding the
-    month-end history marts. Without days (a warehouse of tapes only) the daily models are built empty."""
-    import dagster as dg
-
-    from dagster_project import definitions
-    from dagster_project.defs.ingest.assets import ALLOW_INCOMPLETE_TAG
-    from dagster_project.defs.partitions import tape_portfolios
-    from dagster_project.defs.transform.assets import ALLOW_RESTATEMENT_TAG
-    from dagster_project.lib.tapes import landed_tapes
-
-    defs = definitions.defs()
-    instance = instance or dg.DagsterInstance.ephemeral()
-    if first_day is None:
-        build_empty_daily_models()
-    else:
-        defs.resolve_job_def("daily_ledgers_job").execute_in_process(
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": first_day.isoformat(),
-                "dagster/asset_partition_range_end": last_day.isoformat(),
-                ALLOW_INCOMPLETE_TAG: str(allow_incomplete).lower(),
-                ALLOW_RESTATEMENT_TAG: str(allow_restatement).lower(),
-            },
-        )
-    if marts:
-        tapes = landed_tapes(tapes_path())
-        instance.add_dynamic_partitions(
-            tape_portfolios.name, sorted(set(tapes) - set(instance.get_dynamic_partitions(tape_portfolios.name))))
-        for portfolio in tapes:
-            defs.resolve_job_def("tape_job").execute_in_process(instance=instance, partition_key=portfolio)
-        defs.resolve_job_def("marts_job").execute_in_process(instance=instance)
-
-
-def build_empty_daily_models() -> None:
-    """A warehouse without ledgers (tapes only): empty raw ledger tables and daily models, so that the
-    marts build on the tapes alone. Nothing is aged; a warehouse that has ledgers is left as it is."""
-    import duckdb
-
-    from dagster_project.lib.contract import LEDGERS
-    from dagster_project.lib.loader import GATE_DDL, LANDED_FILES_DDL, create_tape_table, raw_table_ddl
-    from dagster_project.lib.settings import duckdb_config
-
-    warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
-        con.execute("create schema if not exists raw")
-        for ddl in (LANDED_FILES_DDL, GATE_DDL, *(raw_table_ddl(ledger) for ledger in LEDGERS.values())):
-            con.execute(ddl)
-        create_tape_table(con)
-        if _has_table(con, "fct_loan_aging_daily"):
-            return
-    today = dt.date.today().isoformat()
-    with tempfile.TemporaryDirectory() as target:  # not dbt/target, which Dagster's manifest lives in
-        subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--quiet", "--select", "tag:daily",
-                        "--vars", f'{{"min_date": "{today}", "max_date": "{today}"}}', "--project-dir", str(DBT_DIR),
-                        "--profiles-dir", str(DBT_DIR), "--target-path", target], check=True)
+from dagster_project.lib.settings import bi_path, landing_path, tapes_path, warehouse_path
+from dagster_project.pipeline import prepare_dbt, run_pipeline
 
 
 def summary() -> str:
@@ -238,6 +169,9 @@ def main(argv: list[str] | None = None) -> None:
                      help="load days whose folder has no _SUCCESS marker (default: refuse them)")
     run.add_argument("--allow-restatement", action="store_true",
                      help="let late data re-age further back than the dbt var restatement_horizon_days")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every dbt model from scratch, the aging from the first disbursement (default: "
+                          "age the days given, and the days late data changed)")
     tape = sub.add_parser("load-tape", help="land a month-end tape in the tapes folder and load it as a portfolio")
     tape.add_argument("path", type=Path, help="the tape, .csv or .parquet")
     tape.add_argument("--mapping", type=Path, help="a mapping file (YAML) when the tape is in its source's layout")
@@ -255,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "generate":
-        from dagster_project.lib.generator import BookConfig, generate_book
+        from demo_book.generator import BookConfig, generate_book
 
         generate_book(BookConfig(n_loans=args.loans, months=args.months, start=args.start, seed=args.seed,
                                  write_off_dpd=args.write_off_dpd, file_format=args.format),
@@ -266,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         prepare_dbt()
         try:
             run_pipeline(args.first, args.last, allow_incomplete=args.allow_incomplete,
-                         allow_restatement=args.allow_restatement)
+                         allow_restatement=args.allow_restatement, full_refresh=args.full_refresh)
             print(summary())
         finally:
             if warehouse_path().exists() and args.first:
@@ -302,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         definitions.defs().resolve_job_def("publish_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
         print(summary())
     elif args.command == "demo":
-        from dagster_project.lib.generator import BookConfig, generate_book
+        from demo_book.generator import BookConfig, generate_book
 
         started = time.monotonic()
         from dagster_project.lib.settings import UCI_MAPPING, UCI_TAPE

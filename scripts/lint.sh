@@ -3,11 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check dagster_project tests bench
+.venv/bin/ruff check dagster_project demo_book tests bench
 # sqlfluff compiles the models with dbt, and some macros read the warehouse while compiling:
 # lint against a scratch warehouse that has the raw tables and the seeds.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 export LENDING_WAREHOUSE=$scratch/lint.duckdb DAGSTER_HOME=${DAGSTER_HOME:-$PWD/dagster_home}
-.venv/bin/python -c "from dagster_project.cli import build_empty_daily_models; build_empty_daily_models()"
+.venv/bin/python -c "from dagster_project.pipeline import build_empty_daily_models; build_empty_daily_models()"
 .venv/bin/sqlfluff lint dbt/models dbt/tests

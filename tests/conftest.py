@@ -23,8 +23,8 @@ def dbt_manifest():
     time: they write the same target/)."""
     import fcntl
 
-    from dagster_project.cli import prepare_dbt
     from dagster_project.lib.settings import DBT_DIR
+    from dagster_project.pipeline import prepare_dbt
 
     (DBT_DIR / "target").mkdir(exist_ok=True)
     with open(DBT_DIR / "target" / ".parse.lock", "w") as lock:

@@ -59,7 +59,7 @@ def test_dbt_models_read_one_way():
     manifest = json.loads(dbt_project.manifest_path.read_text())
     models = {key: node for key, node in manifest["nodes"].items() if node["resource_type"] == "model"}
     backwards = []
-    for key, node in models.items():
+    for node in models.values():
         layer, half = _layer_and_half(node)
         for parent in node["depends_on"]["nodes"]:
             if parent in models:

@@ -1,15 +1,45 @@
-import sys
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.transform.project import dbt_project
+from dagster_project.lib import settings
 
-# dbt of this interpreter's environment, whether or not the venv is activated.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse every asset and check reads or writes: its file, DuckDB's memory limit and a
+    connection. Left empty, each comes from the environment (LENDING_WAREHOUSE, LENDING_DUCKDB_MEMORY,
+    lib/settings.py), which dbt's profile reads too."""
+
+    path: str = ""
+    memory_limit: str = ""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # dbt, a subprocess of the run, finds the warehouse through the environment: a configured value
+        # is handed on, so that dbt writes the file the assets read.
+        for variable, value in (("LENDING_WAREHOUSE", self.path), ("LENDING_DUCKDB_MEMORY", self.memory_limit)):
+            if value:
+                os.environ[variable] = value
+
+    @property
+    def file(self) -> Path:
+        return Path(self.path).resolve() if self.path else settings.warehouse_path()
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        config = {**settings.duckdb_config(), **({"memory_limit": self.memory_limit} if self.memory_limit else {})}
+        with duckdb.connect(str(self.file), read_only=read_only, config=config) as con:
+            yield con
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)})
+    return dg.Definitions(resources={
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(settings.DBT_EXECUTABLE)),
+        "warehouse": Warehouse(),
+    })

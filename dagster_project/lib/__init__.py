@@ -1,1 +1,1 @@
-"""Plain helpers that need no Dagster: the ledger contract, the loader, the demo book generator."""
+"""Plain helpers that need no Dagster: the ledger contract, the loader, the quality rules, publication."""

@@ -1,10 +1,11 @@
 """Where the warehouse and the landing folders live: environment variables with checkout defaults.
 
-The defaults are exported, so that dbt (a subprocess, reading LENDING_WAREHOUSE in
-dbt/profiles.yml) always writes the same file as the Python side.
+Read when asked, never set: dbt's profile reads LENDING_WAREHOUSE with the same default (relative to
+dbt/, where dbt always runs), so that the Python side and dbt write one file.
 """
 
 import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -12,29 +13,28 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt"
-
-os.environ.setdefault("LENDING_WAREHOUSE", str(REPO / "data" / "warehouse.duckdb"))
-os.environ.setdefault("LENDING_LANDING", str(REPO / "data" / "landing"))
-# What BI reads: the published DuckDB file and Parquet copies, replaced only after every check passed.
-os.environ.setdefault("LENDING_BI", str(REPO / "data" / "bi"))
-# Month-end tapes land here: <portfolio>.csv or .parquet, with <portfolio>.yaml beside it if the
-# tape is in the source's own layout (a mapping, lib/mapping.py).
-os.environ.setdefault("LENDING_TAPES", str(REPO / "data" / "tapes"))
+# dbt of this interpreter's environment, whether or not the venv is activated: the one used everywhere.
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 # The real month-end tape of ../shared (see its README), which the demo lands as uci_credit_card.
 UCI_TAPE = REPO.parent / "shared" / "data" / "uci_credit_card" / "UCI_Credit_Card.csv"
 UCI_MAPPING = REPO / "mappings" / "uci_credit_card.yaml"
 
 
+def _path(variable: str, default: Path) -> Path:
+    return Path(os.environ.get(variable) or default).resolve()
+
+
 def warehouse_path() -> Path:
-    return Path(os.environ["LENDING_WAREHOUSE"]).resolve()
+    return _path("LENDING_WAREHOUSE", REPO / "data" / "warehouse.duckdb")
 
 
 def landing_path() -> Path:
-    return Path(os.environ["LENDING_LANDING"]).resolve()
+    return _path("LENDING_LANDING", REPO / "data" / "landing")
 
 
 def bi_path() -> Path:
-    return Path(os.environ["LENDING_BI"]).resolve()
+    """What BI reads: the published DuckDB file and Parquet copies, replaced only after every check passed."""
+    return _path("LENDING_BI", REPO / "data" / "bi")
 
 
 def bi_recent_days() -> int:
@@ -43,12 +43,14 @@ def bi_recent_days() -> int:
 
 
 def tapes_path() -> Path:
-    return Path(os.environ["LENDING_TAPES"]).resolve()
+    """Month-end tapes land here: <portfolio>.csv or .parquet, with <portfolio>.yaml beside it if the tape
+    is in the source's own layout (a mapping, lib/mapping.py)."""
+    return _path("LENDING_TAPES", REPO / "data" / "tapes")
 
 
 def duckdb_config() -> dict[str, str]:
     """Settings for Python's own DuckDB connections, the same memory limit as dbt's profile."""
-    return {"memory_limit": os.environ.get("LENDING_DUCKDB_MEMORY", "3GB"), "preserve_insertion_order": "false"}
+    return {"memory_limit": os.environ.get("LENDING_DUCKDB_MEMORY") or "3GB", "preserve_insertion_order": "false"}
 
 
 @cache

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from dagster_project.cli import run_pipeline
-from dagster_project.lib.generator import BookConfig, generate_book
+from dagster_project.pipeline import run_pipeline
+from demo_book.generator import BookConfig, generate_book
 from tests.conftest import warehouse_at
 
 BOOK = BookConfig(n_loans=20_000, months=12, start="2025-01-01", seed=5, write_off_dpd=90, origination_months=1)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from dagster_project.cli import run_pipeline
+from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import loan, pay, write_book
 

@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from dagster_project.cli import held_back_line, run_pipeline
+from dagster_project.cli import held_back_line
 from dagster_project.lib.restatement import RestatementBeyondHorizon
+from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import D, loan, pay, write_book, write_day
 

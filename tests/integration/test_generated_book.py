@@ -6,15 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.cli import run_pipeline
-from dagster_project.lib.generator import BookConfig, generate_book
-from dagster_project.lib.settings import DBT_DIR
+from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
+from dagster_project.pipeline import run_pipeline
+from demo_book.generator import BookConfig, generate_book
 from tests.conftest import query, warehouse_at
 from tests.reference_aging import age_book
 
@@ -142,7 +140,7 @@ def test_dbt_runs_on_its_own_and_prunes_old_daily_rows_but_not_month_ends(book, 
     month_ends_before = query(book, "select * from marts.fct_loan_aging_monthly order by loan_id, month_end")
     dbt_vars = json.dumps({"min_date": str(LAST), "max_date": str(LAST + dt.timedelta(days=1)),
                            "daily_retention_days": 30})
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--vars", dbt_vars, "--profiles-dir", ".",
+    subprocess.run([str(DBT_EXECUTABLE), "build", "--vars", dbt_vars, "--profiles-dir", ".",
                     "--target-path", str(tmp_path / "target")],
                    cwd=DBT_DIR, env={**os.environ, "LENDING_WAREHOUSE": str(book / "warehouse.duckdb")},
                    check=True, capture_output=True)

@@ -3,7 +3,7 @@ and every later landed day, and the result equals a book that never missed a day
 
 import pytest
 
-from dagster_project.cli import run_pipeline
+from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import D, loan, pay, write_book
 

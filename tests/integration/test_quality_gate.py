@@ -15,11 +15,11 @@ import duckdb
 import pytest
 
 from dagster_project import definitions
-from dagster_project.cli import run_pipeline
 from dagster_project.lib import quality
 from dagster_project.lib.contract import LEDGERS
-from dagster_project.lib.generator import BookConfig, generate_book
 from dagster_project.lib.publish import PARQUET_LINK, published_file
+from dagster_project.pipeline import run_pipeline
+from demo_book.generator import BookConfig, generate_book
 from tests.conftest import query, warehouse_at
 from tests.landing import loan, pay, write_book
 

@@ -1,11 +1,13 @@
 """Late data: a back-dated payment and a back-dated reversal re-age every day they change, and the
 result equals a warehouse that had the rows from the start."""
 
+import shutil
 
 import dagster as dg
+import duckdb
 import pytest
 
-from dagster_project.cli import run_pipeline
+from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import D, loan, pay, write_book, write_day
 
@@ -66,17 +68,23 @@ def test_back_dated_reversal_re_ages_the_days_from_its_value_date(restated):
     assert [after[D(f"2024-03-{d}")] for d in (14, 15, 20, 22)] == [0, 5, 10, 12]
 
 
-def test_restated_days_equal_a_warehouse_that_had_the_rows_from_the_start(restated, tmp_path):
+def test_restated_days_equal_a_warehouse_that_had_the_rows_from_the_start_and_a_full_refresh(restated, tmp_path):
     folder, _, _ = restated
-    with warehouse_at(tmp_path):
-        write_book(tmp_path / "landing", D("2024-01-01"), D("2024-03-22"), ON_TIME + [LATE_PAYMENT, LATE_REVERSAL])
+    fresh, refreshed = tmp_path / "fresh", tmp_path / "refreshed"
+    with warehouse_at(fresh):
+        write_book(fresh / "landing", D("2024-01-01"), D("2024-03-22"), ON_TIME + [LATE_PAYMENT, LATE_REVERSAL])
         run_pipeline(D("2024-01-01"), D("2024-03-22"), marts=False)
+    shutil.copytree(folder, refreshed)
+    with duckdb.connect(str(refreshed / "warehouse.duckdb")) as con:  # history only a full refresh rewrites
+        con.execute("update marts.fct_loan_aging_daily set days_past_due = 999 where as_of_date < '2024-02-01'")
+    with warehouse_at(refreshed):
+        run_pipeline(D("2024-03-22"), D("2024-03-22"), marts=False, full_refresh=True)
     columns = "loan_id, status, bucket, days_past_due, outstanding_principal, overdue_principal"
     for table, day in (("fct_loan_aging_daily", "as_of_date"), ("fct_loan_aging_monthly", "month_end"),
                        ("fct_overdue_matrix", None), ("fct_portfolio_at_risk", None)):
         select = (f"select {day}, {columns} from marts.{table} order by all" if day
                   else f"select * from marts.{table} order by all")
-        assert query(folder, select) == query(tmp_path, select), table
+        assert query(folder, select) == query(fresh, select) == query(refreshed, select), table
 
 
 def test_the_run_says_which_partitions_it_restated(restated):

@@ -4,15 +4,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
 
-from dagster_project.lib.generator import OPEN_STATES, STATES
-from dagster_project.lib.settings import DBT_DIR
+from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
+from demo_book.generator import OPEN_STATES, STATES
 from tests.conftest import query
 
 BUCKETS = STATES[:OPEN_STATES]
@@ -191,7 +189,7 @@ def test_data_tests_fail_on_a_broken_mart(book, tmp_path, model, tamper, test_na
     with duckdb.connect(str(broken)) as con:
         con.execute(tamper)
     env = {**os.environ, "LENDING_WAREHOUSE": str(broken)}
-    dbt = [str(Path(sys.executable).parent / "dbt"), "test", "--profiles-dir", ".", "--select", model,
+    dbt = [str(DBT_EXECUTABLE), "test", "--profiles-dir", ".", "--select", model,
            "--target-path", str(tmp_path / "target")]
     out = subprocess.run(dbt, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     assert out.returncode != 0

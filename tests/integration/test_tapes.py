@@ -3,15 +3,13 @@
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from dagster_project.cli import run_pipeline
-from dagster_project.lib.settings import DBT_DIR, UCI_MAPPING, UCI_TAPE
+from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE, UCI_MAPPING, UCI_TAPE
 from dagster_project.lib.tapes import land_tape, load_tape, tape_mapping
+from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 
 RISK_MODELS = ("int_loan_month_end_states int_loan_state_transitions int_bad_debt_definitions fct_roll_rates_monthly "
@@ -72,7 +70,7 @@ def test_the_book_written_as_a_tape_gives_the_same_roll_rates_and_pi(book, tmp_p
             loaded = load_tape(con, path, tape_mapping(mapping_file, None))
             assert loaded.quarantined == 0 and loaded.rows > 100_000
     env = {**os.environ, "LENDING_WAREHOUSE": str(warehouse)}
-    subprocess.run([str(Path(sys.executable).parent / "dbt"), "run", "--quiet", "--profiles-dir", ".", "--select",
+    subprocess.run([str(DBT_EXECUTABLE), "run", "--quiet", "--profiles-dir", ".", "--select",
                     *RISK_MODELS.split(), "--target-path", str(tmp_path / "target")], cwd=DBT_DIR, env=env, check=True)
     pooled = "select * exclude (portfolio) from marts.fct_roll_rates_pooled where portfolio = '{}'"
     pi = "select * exclude (portfolio, bad_definition) from marts.fct_bad_debt_probability_by_horizon where portfolio = '{}'"

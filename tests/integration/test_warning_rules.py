@@ -5,9 +5,9 @@ import csv
 
 import pytest
 
-from dagster_project.cli import run_pipeline
 from dagster_project.lib.contract import BORROWER_EVENT_TYPES
 from dagster_project.lib.settings import DBT_DIR
+from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import D, action, event, loan, pay, write_book
 

@@ -4,11 +4,13 @@ import dagster as dg
 
 from dagster_project.defs.audit.freshness import landed_day_freshness_checks
 from dagster_project.defs.ingest.assets import LANDED_FILES, load_landed_ledgers
+from dagster_project.defs.resources import Warehouse
 
 
 def run_freshness_checks(instance):
     job = dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(*landed_day_freshness_checks))
-    defs = dg.Definitions(assets=[load_landed_ledgers], asset_checks=landed_day_freshness_checks, jobs=[job])
+    defs = dg.Definitions(assets=[load_landed_ledgers], asset_checks=landed_day_freshness_checks, jobs=[job],
+                          resources={"warehouse": Warehouse()})
     result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
     return [e.passed for e in result.get_asset_check_evaluations()]
 

@@ -4,7 +4,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from dagster_project.lib.generator import BUCKET_MIN_DPD, STATES, BookConfig, generate_book, transition_matrix
+from demo_book.generator import BUCKET_MIN_DPD, STATES, BookConfig, generate_book, transition_matrix
 
 SMALL = BookConfig(n_loans=3000, months=10, seed=3, write_off_dpd=30)
 

@@ -1,19 +1,18 @@
 import dagster as dg
-import duckdb
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL
+from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.transform.assets import dbt_daily_models, dbt_marts
 from dagster_project.lib.quality import MARTS_CANDIDATE
-from dagster_project.lib.settings import duckdb_config, warehouse_path
 
 MART_KEYS = [key for assets in (dbt_daily_models, dbt_marts) for key in assets.keys if key.path[0] == "marts"]
 
 
 @dg.asset(key=list(MARTS_CANDIDATE), deps=MART_KEYS, pool=WAREHOUSE_POOL, group_name="publish")
-def marts_candidate(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def marts_candidate(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The marts as built, waiting for their audit: the mart expectations are blocking checks on
     this asset, and the BI publication reads it only when they all passed."""
-    with duckdb.connect(str(warehouse_path()), read_only=True, config=duckdb_config()) as con:
+    with warehouse.connect(read_only=True) as con:
         marts = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' "
             "and table_type = 'BASE TABLE' order by 1").fetchall()]

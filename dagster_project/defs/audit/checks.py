@@ -4,12 +4,12 @@ the run, so bad raw rows are not aged and bad marts are not published."""
 import datetime as dt
 
 import dagster as dg
-import duckdb
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL
+from dagster_project.defs.resources import Warehouse
 from dagster_project.lib import gate, quality
 from dagster_project.lib.publish import published_file
-from dagster_project.lib.settings import bi_path, duckdb_config, warehouse_path
+from dagster_project.lib.settings import bi_path
 
 
 def _specs(suites) -> list[dg.AssetCheckSpec]:
@@ -44,12 +44,12 @@ def run_window(tags: dict) -> tuple[dt.date, dt.date]:
 
 
 @dg.multi_asset_check(specs=_specs(quality.RAW_SUITES), name="raw_ledger_expectations", pool=WAREHOUSE_POOL)
-def raw_ledger_expectations(context: dg.AssetCheckExecutionContext):
+def raw_ledger_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
     """The raw ledgers' rows landed in the run's window (and the raw tables' schema). The outcome is
     the window's days' "expectations" gate: a failed day blocks the aging of every later day."""
     first, last = run_window(context.run.tags)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
+    with warehouse.connect() as con:
         results = _validate(context, con, quality.RAW_SUITES, quality.raw_params(first, last))
         failed = "; ".join(r.summary() for r in results if not r.success)
         released = gate.released_days(con)
@@ -59,11 +59,11 @@ def raw_ledger_expectations(context: dg.AssetCheckExecutionContext):
 
 
 @dg.multi_asset_check(specs=_specs(quality.MART_SUITES), name="mart_expectations", pool=WAREHOUSE_POOL)
-def mart_expectations(context: dg.AssetCheckExecutionContext):
+def mart_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
     """What dbt's tests do not express: Pi's two methods agree, a loss where there is exposure, no day missing,
     no drift from the last publication past the seed's thresholds, no personal data."""
     # not read-only: without a publication yet, the drift suites compare with empty tables in memory
-    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
+    with warehouse.connect() as con:
         quality.attach_publication(con, published_file(bi_path()))
         results = _validate(context, con, quality.MART_SUITES, {})
     yield from _check_results(quality.MART_SUITES, results)

@@ -1,14 +1,14 @@
 import datetime as dt
 
 import dagster as dg
-import duckdb
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
+from dagster_project.defs.resources import Warehouse
 from dagster_project.lib.contract import LEDGERS
 from dagster_project.lib.gate import blocked_days
 from dagster_project.lib.loader import load_days
 from dagster_project.lib.restatement import missing_days
-from dagster_project.lib.settings import duckdb_config, landing_path, warehouse_path
+from dagster_project.lib.settings import landing_path
 
 LANDED_FILES = dg.AssetKey(["core_lending", "landed_files"])
 ALLOW_INCOMPLETE_TAG = "lending/allow_incomplete"  # "true": load days without their completion marker
@@ -43,13 +43,13 @@ ALLOW_INCOMPLETE_TAG = "lending/allow_incomplete"  # "true": load days without t
     pool=WAREHOUSE_POOL,
     name="load_landed_ledgers",
 )
-def load_landed_ledgers(context: dg.AssetExecutionContext):
+def load_landed_ledgers(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Load the partition window's landing folders into raw.<ledger>, all ledgers in one transaction."""
     window = context.partition_time_window
     days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
     allow_incomplete = context.run.tags.get(ALLOW_INCOMPLETE_TAG) == "true"
     context.log.info(f"Loading {len(days)} day(s) {days[0]} .. {days[-1]} from {landing_path()}")
-    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
+    with warehouse.connect() as con:
         loaded = load_days(con, landing_path(), days, allow_incomplete=allow_incomplete)
         missing = missing_days(con, days[-1])
         blocked = blocked_days(con, days[-1])

@@ -1,8 +1,8 @@
 import dagster as dg
-import duckdb
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL, tape_portfolios
-from dagster_project.lib.settings import duckdb_config, tapes_path, warehouse_path
+from dagster_project.defs.resources import Warehouse
+from dagster_project.lib.settings import tapes_path
 from dagster_project.lib.tapes import load_landed_tape
 
 
@@ -13,12 +13,12 @@ from dagster_project.lib.tapes import load_landed_tape
     pool=WAREHOUSE_POOL,
     partitions_def=tape_portfolios,
 )
-def month_end_tape(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def month_end_tape(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """A month-end status tape (history older than the daily ledgers) from the tapes landing folder,
     one partition per portfolio: validated, quarantined where it breaks the tape contract, and
     replacing that portfolio only."""
     portfolio = context.partition_key
-    with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
+    with warehouse.connect() as con:
         loaded = load_landed_tape(con, tapes_path(), portfolio)
     context.log.info(loaded.report())
     if loaded.quarantined:

@@ -2,19 +2,20 @@ import dagster as dg
 
 from dagster_project.defs.audit.assets import marts_candidate
 from dagster_project.defs.partitions import WAREHOUSE_POOL
+from dagster_project.defs.resources import Warehouse
 from dagster_project.lib.publish import publish, published_file
 from dagster_project.lib.report import REPORT_DIR, write_report
-from dagster_project.lib.settings import bi_path, bi_recent_days, warehouse_path
+from dagster_project.lib.settings import bi_path, bi_recent_days
 
 
 @dg.asset(key=["bi", "lending_bi"], deps=[marts_candidate], pool=WAREHOUSE_POOL, group_name="publish",
           kinds={"duckdb", "parquet"})
-def bi_publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def bi_publication(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """The marts as BI reads them: a separate DuckDB file and Parquet copies, replaced atomically.
 
     Runs only when every blocking check of marts_candidate (the mart expectations) passed in the run.
     """
-    rows = publish(warehouse_path(), bi_path(), bi_recent_days(), progress=context.log.info)
+    rows = publish(warehouse.file, bi_path(), bi_recent_days(), progress=context.log.info)
     return dg.MaterializeResult(metadata={
         "path": str(published_file(bi_path())), "marts": len(rows), "rows": sum(rows.values()),
         **{f"rows_{mart}": count for mart, count in rows.items()},

@@ -1,16 +1,24 @@
 import json
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
+from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.restatement import aging_window
-from dagster_project.lib.settings import duckdb_config, warehouse_path
 
 DAILY_SELECTOR = "tag:daily"
 ALLOW_RESTATEMENT_TAG = "lending/allow_restatement"  # "true": late data may re-age past restatement_horizon_days
+# dbt unit tests check SQL, not data: the suite runs them once (tests/unit/test_dbt_unit_tests.py), not every run.
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
+FULL_REFRESH = {True: ["--full-refresh"], False: []}
+FIRST_DAY = "1900-01-01"  # the aging starts at the first disbursement on or after it
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+    """Rebuild the incremental models from scratch (dbt --full-refresh)."""
 
 
 @dbt_assets(
@@ -22,28 +30,32 @@ ALLOW_RESTATEMENT_TAG = "lending/allow_restatement"  # "true": late data may re-
     pool=WAREHOUSE_POOL,
     name="dbt_daily_models",
 )
-def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource,
+                     warehouse: Warehouse):
     """Seeds, staging views and the incremental models, aged for the partition window [min_date, max_date),
     widened to restate the days that late data (or a day loaded again) changed.
 
-    A backfill is one dbt run over the whole range.
+    A backfill is one dbt run over the whole range. A full refresh rebuilds every day from the first
+    disbursement up to the window's end.
     """
     window = context.partition_time_window
-    with duckdb.connect(str(warehouse_path()), read_only=True, config=duckdb_config()) as con:
+    with warehouse.connect(read_only=True) as con:
         days = aging_window(con, window.start.date(), window.end.date(),
-                            allow_restatement=context.run.tags.get(ALLOW_RESTATEMENT_TAG) == "true")
+                            allow_restatement=config.full_refresh
+                            or context.run.tags.get(ALLOW_RESTATEMENT_TAG) == "true")
     restated = [day for day in days.restated_days if day >= daily_partitions.start.date()]
-    if restated:
+    if restated and not config.full_refresh:
         context.log.warning(f"Restating {len(restated)} day(s) outside the partitions run: "
                             f"{restated[0]} .. {restated[-1]} (aging {days.start} .. {days.end})")
-    dbt_vars = {"min_date": days.start.isoformat(), "max_date": days.end.isoformat()}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    dbt_vars = {"min_date": FIRST_DAY if config.full_refresh else days.start.isoformat(),
+                "max_date": days.end.isoformat()}
+    yield from dbt.cli([*BUILD, "--vars", json.dumps(dbt_vars), *FULL_REFRESH[config.full_refresh]],
+                       context=context).stream()
     # the restated partitions, so that Dagster shows them as rematerialized by this run
     for key in (k for k in context.selected_asset_keys if k.path[0] == "marts" and k in context.assets_def.keys):
         for day in restated:
             context.log_event(dg.AssetMaterialization(
                 asset_key=key, partition=day.isoformat(), metadata={"restated": True}))
-
 
 
 @dbt_assets(
@@ -53,6 +65,6 @@ def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     pool=WAREHOUSE_POOL,
     name="dbt_marts",
 )
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_marts(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource):
     """The marts that are rebuilt whole after each daily run: month-end risk history and collections."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli([*BUILD, *FULL_REFRESH[config.full_refresh]], context=context).stream()

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from .contract import ASSET_CLASSES, BORROWER_EVENT_TYPES, LEDGERS
+from dagster_project.lib.contract import ASSET_CLASSES, BORROWER_EVENT_TYPES, LEDGERS
 
 STATES = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M6+", "paid_off", "written_off")
 PAID_OFF, WRITTEN_OFF = 8, 9

@@ -1,0 +1,23 @@
+"""The SQL worked by hand: every dbt unit test, run once here rather than in every pipeline run."""
+
+import json
+import subprocess
+
+from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
+from dagster_project.pipeline import build_empty_daily_models, run_dbt
+from tests.conftest import warehouse_at
+
+
+def test_every_dbt_unit_test_passes(tmp_path):
+    target = str(tmp_path / "target")
+    with warehouse_at(tmp_path):
+        build_empty_daily_models()
+        # the inputs a unit test gives as rows are typed from the tables they stand for: create them (empty)
+        run_dbt("run", "--quiet", "--exclude", "tag:daily", target_path=target)
+        result = subprocess.run([str(DBT_EXECUTABLE), "--no-use-colors", "test", "--select", "test_type:unit",
+                                 "--profiles-dir", ".", "--target-path", target],
+                                cwd=DBT_DIR, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:]
+    unit_tests = json.loads((tmp_path / "target" / "manifest.json").read_text())["unit_tests"]
+    assert len(unit_tests) >= 15
+    assert f"PASS={len(unit_tests)} " in result.stdout, result.stdout[-2000:]
