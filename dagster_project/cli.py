@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--months", type=int, default=18)
     sub.add_parser("summary", help="print the latest day of the aging snapshot")
     sub.add_parser("contract-docs", help="regenerate docs/ledger_contract.md and the dbt sources file")
-    sub.add_parser("expectations", help="rewrite the Great Expectations suites and checkpoints in expectations/gx")
+    sub.add_parser("expectations", help="rewrite the Great Expectations suites and validation definitions in expectations/gx")
     args = parser.parse_args(argv)
 
     if args.command == "generate":

@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    # each test worker validates in a copy of the GX context: every checkpoint run rewrites its Data Docs
+    # each test worker validates in a copy of the GX context: every validation writes results and Data Docs
     _gx_copy = Path(tempfile.mkdtemp(prefix="gx-")) / "expectations"
     shutil.copytree(Path(__file__).resolve().parents[1] / "expectations", _gx_copy,
                     ignore=shutil.ignore_patterns("uncommitted"))

@@ -70,3 +70,17 @@ def test_dbt_models_read_one_way():
         assert node["name"].startswith(prefixes), f"{node['name']} is in {LAYERS[layer]}"
     assert backwards == []
     assert len(models) > 30
+
+
+def test_every_dbt_test_runs_with_the_half_that_builds_its_parents():
+    """A test between a daily node and one rebuilt whole would run with the day (dbt selects a test with
+    any of its parents) before the whole one is built: every test's parents are in one half."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    nodes = {**manifest["nodes"], **manifest["sources"]}
+    split = []
+    for test in (n for n in manifest["nodes"].values() if n["resource_type"] == "test"):
+        halves = {"daily" in nodes[parent]["tags"] for parent in test["depends_on"]["nodes"]
+                  if not parent.startswith("source.")}
+        if len(halves) > 1:
+            split.append(test["name"])
+    assert split == []

@@ -2,12 +2,13 @@
 
 Each suite is a SQL frame (the rows to validate, with derived columns for rules that span
 tables) and expectations on its columns. The frames are read from DuckDB into pandas and
-validated by a checkpoint of the GX file context in expectations/gx, which also rebuilds the
-Data Docs there. (GX's own SQL datasource returns empty results on DuckDB: upstream bug #11579.)
-Every expectation is row by row, so a large frame is validated in chunks.
+validated by the suite's validation definition in the GX file context in expectations/gx, which
+stores the results; the Data Docs are rebuilt once after a run's suites (build_data_docs). (GX's
+own SQL datasource returns empty results on DuckDB: upstream bug #11579.) Every expectation is
+row by row, so a large frame is validated in chunks.
 
-`lending expectations` writes the suites, validation definitions and checkpoints from this
-module into expectations/gx; a test keeps the committed JSON in step.
+`lending expectations` writes the suites and validation definitions from this module into
+expectations/gx; a test keeps the committed JSON in step.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ DATA_DOCS = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index
 DATA_SOURCE = "warehouse_frames"
 CHUNK_VECTORS = 1000  # of 2,048 rows: about 2 million rows a chunk
 UNEXPECTED_SHOWN = 5
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": UNEXPECTED_SHOWN}
 KEEP_RESULTS_DAYS = 30
 PERSONAL_COLUMNS = sorted(c.name for ledger in LEDGERS.values() for c in ledger.columns if c.personal)
 
@@ -109,11 +111,13 @@ def _raw_suite(name: str) -> Suite:
             "t.reverses_payment_id and paid.loan_id = t.loan_id and paid.payment_type = 'payment') "
             "as reversal_points_at_a_payment")
         rules.append(Rule("is_true", "reversal_points_at_a_payment"))
+    # the rows' keys and where they came from, enough to find them: not every column through pandas
+    shown = ", ".join(f"t.{column}" for column in dict.fromkeys([*keys, "_landing_date", "_source_file", "_source_row"]))
     frame = (f"with window_rows as (select * from raw.{name} where _landing_date >= $start and _landing_date < $end "
              # a released day is aged as loaded: an operator's decision, not validated again
              "and _landing_date not in (select landing_date from raw.landing_day_gate where gate = 'release')), "
              f"key_counts as (select {', '.join(keys)}, count(*) as key_rows from {counted} group by all) "
-             f"select t.*, {', '.join(derived)} from window_rows as t left join key_counts as k on {on}")
+             f"select {shown}, {', '.join(derived)} from window_rows as t left join key_counts as k on {on}")
     return Suite(f"raw_{name}", ("core_lending", name),
                  f"raw.{name} rows landed in the run's window: keys unique across days, references to known loans "
                  "(and, for reversals, to a payment).", frame, tuple(rules))
@@ -233,7 +237,7 @@ def _expectation(rule: Rule):
 
 def write_context(root=GX_ROOT) -> None:
     """Rewrite <root>/gx from SUITES: a pandas data source, per suite a dataframe asset, the
-    suite, a validation definition and a checkpoint that updates the Data Docs."""
+    suite and a validation definition."""
     import great_expectations as gx
 
     shutil.rmtree(root / "gx", ignore_errors=True)
@@ -246,12 +250,7 @@ def write_context(root=GX_ROOT) -> None:
         gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name, meta={"description": suite.description}))
         for rule in suite.rules:
             gx_suite.add_expectation(_expectation(rule))
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
-        context.checkpoints.add(gx.Checkpoint(
-            name=suite.name, validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": UNEXPECTED_SHOWN}))
+        context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite))
 
 
 @cache
@@ -264,8 +263,8 @@ def _context():
 
 
 def _prune_results(uncommitted, keep_days: int = KEEP_RESULTS_DAYS) -> None:
-    """Validation results (and their Data Docs pages) older than keep_days: every checkpoint run
-    re-renders the Data Docs index over all stored results, so they must not pile up for years."""
+    """Validation results (and their Data Docs pages) older than keep_days: building the Data Docs
+    re-renders the index over all stored results, so they must not pile up for years."""
     cutoff = time.time() - keep_days * 86_400
     for folder in (uncommitted / "validations", uncommitted / "data_docs" / "local_site" / "validations"):
         for path in folder.rglob("*") if folder.exists() else ():
@@ -274,8 +273,8 @@ def _prune_results(uncommitted, keep_days: int = KEEP_RESULTS_DAYS) -> None:
 
 
 def validate(con: duckdb.DuckDBPyConnection, suite: Suite, params: dict) -> Result:
-    """Run the suite's checkpoint on its frame, chunk by chunk; each run updates the Data Docs."""
-    checkpoint = _context().checkpoints.get(suite.name)
+    """Validate the suite's frame, chunk by chunk; the results are stored in the GX context."""
+    definition = _context().validation_definitions.get(suite.name)
     cursor = con.execute(suite.frame, {k: v for k, v in params.items() if f"${k}" in suite.frame})
     failures: dict[str, Failure] = {}
     rows = 0
@@ -284,15 +283,19 @@ def validate(con: duckdb.DuckDBPyConnection, suite: Suite, params: dict) -> Resu
         if rows and frame.empty:
             break
         rows += len(frame)
-        result = checkpoint.run(batch_parameters={"dataframe": frame})
-        for validation in result.run_results.values():
-            for outcome in validation.results:
-                if not outcome.success:
-                    rule = outcome.expectation_config.meta["rule"]
-                    failures[rule] = _merge(failures.get(rule), rule, outcome, frame)
+        result = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+        for outcome in result.results:
+            if not outcome.success:
+                rule = outcome.expectation_config.meta["rule"]
+                failures[rule] = _merge(failures.get(rule), rule, outcome, frame)
         if frame.empty:
             break
     return Result(suite.name, rows, list(failures.values()))
+
+
+def build_data_docs() -> None:
+    """The Data Docs over the stored results: once a run's suites are validated, not per chunk."""
+    _context().build_data_docs()
 
 
 def _merge(earlier: Failure | None, rule: str, outcome, frame) -> Failure:

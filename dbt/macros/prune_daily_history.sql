@@ -7,7 +7,7 @@
     {% set keep_days = var('daily_retention_days', 0) | int %}
     {% if keep_days > 0 and is_incremental() %}
         delete from {{ this }}
-        where as_of_date < {{ dbt.dateadd('day', -keep_days, date_literal(var('min_date'))) }}
+        where as_of_date < {{ dbt.dateadd('day', -keep_days, date_literal(window_min_date())) }}
     {% else %}
         select 1
     {% endif %}

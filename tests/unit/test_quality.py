@@ -20,16 +20,16 @@ def without_ids(value):
 def context_files(root: Path) -> dict:
     gx = root / "gx"
     files = {str(p.relative_to(gx)): without_ids(json.loads(p.read_text()))
-             for folder in ("expectations", "validation_definitions", "checkpoints")
+             for folder in ("expectations", "validation_definitions")
              for p in sorted((gx / folder).glob("*.json"))}
     files["great_expectations.yml"] = without_ids(yaml.safe_load((gx / "great_expectations.yml").read_text()))
     return files
 
 
-def test_committed_suites_and_checkpoints_match_the_code(tmp_path):
+def test_committed_suites_and_validation_definitions_match_the_code(tmp_path):
     quality.write_context(tmp_path)
     expected = context_files(tmp_path)
-    assert len(expected) == 3 * len(quality.SUITES) + 1
+    assert len(expected) == 2 * len(quality.SUITES) + 1
     assert context_files(REPO / "expectations") == expected, "run `lending expectations` and commit expectations/gx"
 
 

@@ -17,8 +17,12 @@ def _specs(suites) -> list[dg.AssetCheckSpec]:
             for s in suites]
 
 
-def _validate(context, con, suites, params: dict) -> list[quality.Result]:
+def _validate(context, con, suites, params: dict, always_docs: bool) -> list[quality.Result]:
+    """Validate the suites; rebuild the Data Docs when one failed, or always_docs (the publication's
+    audit, which shows the day's raw results too: a rebuild costs seconds, so not on every day's pass)."""
     results = [quality.validate(con, suite, params) for suite in suites]
+    if always_docs or not all(result.success for result in results):
+        quality.build_data_docs()
     for result in results:
         (context.log.info if result.success else context.log.error)(result.summary())
     return results
@@ -50,7 +54,7 @@ def raw_ledger_expectations(context: dg.AssetCheckExecutionContext, warehouse: W
     first, last = run_window(context.run.tags)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     with warehouse.connect() as con:
-        results = _validate(context, con, quality.RAW_SUITES, quality.raw_params(first, last))
+        results = _validate(context, con, quality.RAW_SUITES, quality.raw_params(first, last), always_docs=False)
         failed = "; ".join(r.summary() for r in results if not r.success)
         released = gate.released_days(con)
         gate.record(con, "expectations", [d for d in days if d not in released], not failed,
@@ -65,5 +69,5 @@ def mart_expectations(context: dg.AssetCheckExecutionContext, warehouse: Warehou
     # not read-only: without a publication yet, the drift suites compare with empty tables in memory
     with warehouse.connect() as con:
         quality.attach_publication(con, published_file(bi_path()))
-        results = _validate(context, con, quality.MART_SUITES, {})
+        results = _validate(context, con, quality.MART_SUITES, {}, always_docs=True)
     yield from _check_results(quality.MART_SUITES, results)

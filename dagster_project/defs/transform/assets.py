@@ -1,4 +1,5 @@
-import json
+import os
+from contextlib import contextmanager
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -8,12 +9,27 @@ from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.restatement import aging_window
 
-DAILY_SELECTOR = "tag:daily"
+DAILY_SELECTOR = "tag:daily"  # the rest is rebuilt whole
 ALLOW_RESTATEMENT_TAG = "lending/allow_restatement"  # "true": late data may re-age past restatement_horizon_days
 # dbt unit tests check SQL, not data: the suite runs them once (tests/unit/test_dbt_unit_tests.py), not every run.
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
 FULL_REFRESH = {True: ["--full-refresh"], False: []}
 FIRST_DAY = "1900-01-01"  # the aging starts at the first disbursement on or after it
+
+
+@contextmanager
+def environment(values: dict[str, str]):
+    """The variables set for the dbt subprocesses started inside, as they were afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class DbtBuildConfig(dg.Config):
@@ -47,10 +63,10 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
     if restated and not config.full_refresh:
         context.log.warning(f"Restating {len(restated)} day(s) outside the partitions run: "
                             f"{restated[0]} .. {restated[-1]} (aging {days.start} .. {days.end})")
-    dbt_vars = {"min_date": FIRST_DAY if config.full_refresh else days.start.isoformat(),
-                "max_date": days.end.isoformat()}
-    yield from dbt.cli([*BUILD, "--vars", json.dumps(dbt_vars), *FULL_REFRESH[config.full_refresh]],
-                       context=context).stream()
+    bounds = {"LENDING_MIN_DATE": FIRST_DAY if config.full_refresh else days.start.isoformat(),
+              "LENDING_MAX_DATE": days.end.isoformat()}
+    with environment(bounds):  # not --vars: a var that changes re-parses the whole dbt project
+        yield from dbt.cli([*BUILD, *FULL_REFRESH[config.full_refresh]], context=context).stream()
     # the restated partitions, so that Dagster shows them as rematerialized by this run
     for key in (k for k in context.selected_asset_keys if k.path[0] == "marts" and k in context.assets_def.keys):
         for day in restated:

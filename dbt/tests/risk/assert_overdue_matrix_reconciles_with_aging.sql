@@ -7,7 +7,7 @@ matrix as (
     select as_of_date, asset_class, sum(accounts) as accounts, sum(overdue_amount) as overdue_amount,
            sum(outstanding_principal) as outstanding_principal
     from {{ ref('fct_overdue_matrix') }}
-    where as_of_date >= cast('{{ var("min_date") }}' as date) and as_of_date < cast('{{ var("max_date") }}' as date)
+    where as_of_date >= cast('{{ window_min_date() }}' as date) and as_of_date < cast('{{ window_max_date() }}' as date)
     group by as_of_date, asset_class
 
 ),
@@ -18,7 +18,7 @@ aging as (
            sum(outstanding_principal) as outstanding_principal
     from {{ ref('fct_loan_aging_daily') }}
     where status = 'active'
-      and as_of_date >= cast('{{ var("min_date") }}' as date) and as_of_date < cast('{{ var("max_date") }}' as date)
+      and as_of_date >= cast('{{ window_min_date() }}' as date) and as_of_date < cast('{{ window_max_date() }}' as date)
     group by as_of_date, asset_class
 
 )

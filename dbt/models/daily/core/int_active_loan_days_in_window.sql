@@ -3,6 +3,6 @@
 
 select *
 from {{ ref('fct_loan_aging_daily') }}
-where as_of_date >= cast('{{ var("min_date") }}' as date)
-  and as_of_date < cast('{{ var("max_date") }}' as date)
+where as_of_date >= cast('{{ window_min_date() }}' as date)
+  and as_of_date < cast('{{ window_max_date() }}' as date)
   and status = 'active'
