@@ -10,7 +10,7 @@ import signal
 import time
 from pathlib import Path
 
-from dagster_project.lib.settings import bi_path, landing_path, tapes_path, warehouse_path
+from dagster_project.lib.settings import REPO, bi_path, landing_path, tapes_path, warehouse_path
 from dagster_project.pipeline import prepare_dbt, run_pipeline
 
 
@@ -149,62 +149,158 @@ def end_children_with_the_run() -> None:
         signal.signal(signum, stop)
 
 
-def main(argv: list[str] | None = None) -> None:
-    end_children_with_the_run()
-    parser = argparse.ArgumentParser(prog="lending", description=__doc__)
+DEMO_MARKER = ".created-by-lending-demo"  # in a folder (or beside a file) that `lending demo` may delete again
+
+
+class Parser(argparse.ArgumentParser):
+    """Refusals in one line (no usage block), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="lending", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="write a synthetic book's landing folders")
-    gen.add_argument("--loans", type=int, default=80_000)
-    gen.add_argument("--months", type=int, default=18)
-    gen.add_argument("--start", default="2025-01-01")
-    gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--write-off-dpd", type=int, default=180)
-    gen.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    gen.add_argument("--out", type=Path, default=None, help="default: $LENDING_LANDING")
-    run = sub.add_parser("run", help="load and age every day from --first to --last (one run), load the landed "
-                                     "tapes and rebuild the marts; without days, the tapes and marts only")
-    run.add_argument("--first", type=dt.date.fromisoformat)
-    run.add_argument("--last", type=dt.date.fromisoformat)
+
+    def command(name: str, text: str) -> Parser:
+        return sub.add_parser(name, help=text, description=text, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+    gen = command("generate", "write a synthetic book's landing folders")
+    gen.add_argument("--loans", type=int, default=80_000, help="loans in the book")
+    gen.add_argument("--months", type=int, default=18, help="months of daily ledgers")
+    gen.add_argument("--start", type=_day, default=dt.date(2025, 1, 1), help="first day, YYYY-MM-DD")
+    gen.add_argument("--seed", type=int, default=7, help="random seed (the same seed writes the same book)")
+    gen.add_argument("--write-off-dpd", type=int, default=180, help="days past due at which a loan is written off")
+    gen.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="file format of the ledgers")
+    gen.add_argument("--out", type=Path, default=landing_path(), help="landing folder ($LENDING_LANDING)")
+    run = command("run", "load and age every day from --first to --last (one run), load the landed tapes and "
+                         "rebuild the marts; without days, the tapes and marts only")
+    run.add_argument("--first", type=_day, help="first landing day to load and age, YYYY-MM-DD")
+    run.add_argument("--last", type=_day, help="last landing day, YYYY-MM-DD (not before --first)")
     run.add_argument("--allow-incomplete", action="store_true",
-                     help="load days whose folder has no _SUCCESS marker (default: refuse them)")
+                     help="load days whose folder has no _SUCCESS marker (otherwise they are refused)")
     run.add_argument("--allow-restatement", action="store_true",
                      help="let late data re-age further back than the dbt var restatement_horizon_days")
     run.add_argument("--full-refresh", action="store_true",
-                     help="rebuild every dbt model from scratch, the aging from the first disbursement (default: "
-                          "age the days given, and the days late data changed)")
-    tape = sub.add_parser("load-tape", help="land a month-end tape in the tapes folder and load it as a portfolio")
+                     help="rebuild every dbt model from scratch, the aging from the first disbursement (otherwise "
+                          "the days given are aged, and the days late data changed)")
+    tape = command("load-tape", "land a month-end tape in the tapes folder and load it as a portfolio")
     tape.add_argument("path", type=Path, help="the tape, .csv or .parquet")
     tape.add_argument("--mapping", type=Path, help="a mapping file (YAML) when the tape is in its source's layout")
-    tape.add_argument("--portfolio", help="the portfolio it replaces (default: the mapping's, else the file name)")
-    release = sub.add_parser("release-day", help="age a day that failed its gate as it was loaded")
-    release.add_argument("day", type=dt.date.fromisoformat, help="the landing day, YYYY-MM-DD")
+    tape.add_argument("--portfolio", help="the portfolio it replaces (otherwise the mapping's, else the file name)")
+    release = command("release-day", "age a day that failed its gate as it was loaded")
+    release.add_argument("day", type=_day, help="the landing day, YYYY-MM-DD")
     release.add_argument("--reason", required=True, help="why it is released (kept in raw.landing_day_gate)")
-    sub.add_parser("publish", help="validate the marts as they are and publish them to BI (no rebuild)")
-    demo = sub.add_parser("demo", help="generate a demo book into a fresh warehouse, run it all, print a summary")
-    demo.add_argument("--loans", type=int, default=80_000)
-    demo.add_argument("--months", type=int, default=18)
-    sub.add_parser("summary", help="print the latest day of the aging snapshot")
-    sub.add_parser("contract-docs", help="regenerate docs/ledger_contract.md and the dbt sources file")
-    sub.add_parser("expectations", help="rewrite the Great Expectations suites and validation definitions in expectations/gx")
+    command("publish", "validate the marts as they are and publish them to BI (no rebuild)")
+    demo = command("demo", "generate a demo book and the UCI tape into the landing and tapes folders, age it in a "
+                           "new warehouse, publish it and print a summary; deletes only what an earlier demo created")
+    demo.add_argument("--loans", type=int, default=80_000, help="loans in the demo book")
+    demo.add_argument("--months", type=int, default=18, help="months of daily ledgers")
+    demo.add_argument("--force", action="store_true",
+                      help="delete the landing and tapes folders and the warehouse even if no demo created them")
+    command("summary", "print the latest day of the aging snapshot")
+    command("contract-docs", "regenerate docs/ledger_contract.md and the dbt sources file")
+    command("expectations", "rewrite the Great Expectations suites and validation definitions in expectations/gx")
+    return parser
+
+
+def refusal(args: argparse.Namespace) -> str | None:
+    """Why the command cannot start, checked before Dagster or dbt is loaded; None when it can."""
+    warehouse = warehouse_path()
+    if args.command in ("run", "demo", "load-tape"):
+        try:
+            warehouse.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return f"cannot create the warehouse folder {warehouse.parent}: {error.strerror}"
+    if args.command == "run" and (args.first or args.last):
+        if args.first is None or args.last is None:
+            return "give both --first and --last, or neither (tapes and marts only)"
+        if args.first > args.last:
+            return f"--first {args.first} is after --last {args.last}"
+        landing = landing_path()
+        if not landing.is_dir():
+            return f"no landing folder {landing} (set LENDING_LANDING, or `lending generate`)"
+        days = [args.first + dt.timedelta(days=i) for i in range((args.last - args.first).days + 1)]
+        missing = [day for day in days if not (landing / day.isoformat()).is_dir()]
+        if missing:
+            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+            return f"no landing folder for {missing[0]}{more} in {landing}: a missing day stops the aging of later days"
+    if args.command in ("release-day", "publish", "summary") and not warehouse.exists():
+        return f"no warehouse at {warehouse} (set LENDING_WAREHOUSE, or `lending run` first)"
+    if args.command == "load-tape":
+        for path in (args.path, args.mapping):
+            if path is not None and not path.is_file():
+                return f"no such file: {path}"
+    if args.command == "demo" and not args.force:
+        for path in (landing_path(), tapes_path(), warehouse):
+            if _not_the_demos(path):
+                return f"{path} exists and no demo created it: the demo would delete it (use --force, or point " \
+                       "LENDING_LANDING, LENDING_TAPES and LENDING_WAREHOUSE elsewhere)"
+    return None
+
+
+def _demo_marker(path: Path) -> Path:
+    return path / DEMO_MARKER if path.is_dir() else path.with_name(path.name + DEMO_MARKER)
+
+
+def _not_the_demos(path: Path) -> bool:
+    empty = path.is_dir() and not any(path.iterdir())
+    return path.exists() and not empty and not _demo_marker(path).exists()
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _instance():
+    """The Dagster instance of DAGSTER_HOME (the repository's dagster_home by default): what the UI shows."""
+    import dagster as dg
+
+    home = os.environ.get("DAGSTER_HOME") or str(REPO / "dagster_home")
+    return dg.DagsterInstance.from_config(home)
+
+
+def _root_message(error: BaseException) -> str:
+    """The error that matters: the innermost cause, its first lines."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return f"{type(error).__name__}: " + "\n  ".join(str(error).strip().splitlines()[:4])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    problem = refusal(args)
+    if problem:
+        parser.exit(2, f"lending {args.command}: {problem}\n")
+    end_children_with_the_run()
 
     if args.command == "generate":
         from demo_book.generator import BookConfig, generate_book
 
-        generate_book(BookConfig(n_loans=args.loans, months=args.months, start=args.start, seed=args.seed,
-                                 write_off_dpd=args.write_off_dpd, file_format=args.format),
-                      args.out or landing_path())
+        generate_book(BookConfig(n_loans=args.loans, months=args.months, start=args.start.isoformat(), seed=args.seed,
+                                 write_off_dpd=args.write_off_dpd, file_format=args.format), args.out)
     elif args.command == "run":
-        if (args.first is None) != (args.last is None):
-            parser.error("give both --first and --last, or neither (tapes and marts only)")
         prepare_dbt()
+        failure = None
         try:
-            run_pipeline(args.first, args.last, allow_incomplete=args.allow_incomplete,
-                         allow_restatement=args.allow_restatement, full_refresh=args.full_refresh)
+            run_pipeline(args.first, args.last, instance=_instance(), allow_incomplete=args.allow_incomplete,
+                         allow_restatement=args.allow_restatement, full_refresh=args.full_refresh, progress=_say)
             print(summary())
-        finally:
-            if warehouse_path().exists() and args.first:
-                print(held_back_line(args.first, args.last))
+        except Exception as error:  # the run's log (its path printed above) holds the rest
+            failure = _root_message(error)
+        if warehouse_path().exists() and args.first:
+            print(held_back_line(args.first, args.last))
+        if failure:
+            parser.exit(1, f"lending run: failed: {failure}\n")
     elif args.command == "load-tape":
         import duckdb
 
@@ -228,12 +324,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Released {args.day}: its rows are aged as loaded. Age it and the days after it with "
               f"`lending run --first {args.day} --last <last landed day>`.")
     elif args.command == "publish":
-        import dagster as dg
-
         from dagster_project import definitions
 
         prepare_dbt()
-        definitions.defs().resolve_job_def("publish_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+        definitions.defs().resolve_job_def("publish_job").execute_in_process(instance=_instance())
         print(summary())
     elif args.command == "demo":
         from demo_book.generator import BookConfig, generate_book
@@ -245,17 +339,24 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(landing_path(), ignore_errors=True)
         shutil.rmtree(tapes_path(), ignore_errors=True)
         warehouse_path().unlink(missing_ok=True)
+        for folder in (landing_path(), tapes_path()):
+            folder.mkdir(parents=True)
+            _demo_marker(folder).touch()
+        _demo_marker(warehouse_path()).touch()
         if UCI_TAPE.exists():
             land_tape(UCI_TAPE, UCI_MAPPING, tapes_path(), "uci_credit_card")
-        warehouse_path().parent.mkdir(parents=True, exist_ok=True)
         config = BookConfig(n_loans=args.loans, months=args.months)
         generate_book(config, landing_path())
         first = dt.date.fromisoformat(config.start)
         last = (dt.datetime.strptime(config.start, "%Y-%m-%d").date().replace(day=1)
                 + dt.timedelta(days=31 * args.months)).replace(day=1) - dt.timedelta(days=1)
+        _say(f"Generated {args.loans:,} loans over {first} .. {last} into {landing_path()}")
         prepare_dbt()
-        print(f"Running the pipeline over {first} .. {last} ...", flush=True)
-        run_pipeline(first, last)
+        _say(f"Running the pipeline over {first} .. {last} (the steps below; Dagster's log of each run in its file):")
+        try:
+            run_pipeline(first, last, instance=_instance(), progress=_say)
+        except Exception as error:
+            parser.exit(1, f"lending demo: failed: {_root_message(error)}\n")
         print(summary())
         print(f"Demo done in {time.monotonic() - started:.0f}s. Warehouse: {warehouse_path()}")
     elif args.command == "summary":

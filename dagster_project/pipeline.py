@@ -10,6 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from typing import TextIO
 
 import duckdb
 
@@ -29,11 +33,15 @@ def prepare_dbt() -> None:
 
 
 def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=None, marts: bool = True,
-                 allow_incomplete: bool = False, allow_restatement: bool = False, full_refresh: bool = False):
+                 allow_incomplete: bool = False, allow_restatement: bool = False, full_refresh: bool = False,
+                 progress: Callable[[str], None] | None = None):
     """One run of the daily job over the partitions [first_day, last_day] (a single-run backfill), then
     (marts) a run of the tape job for each tape of the tapes landing folder and one run rebuilding the
     month-end history marts. Without days (a warehouse of tapes only) the daily models are built empty.
-    full_refresh rebuilds the dbt models from scratch (the daily ones from the first disbursement)."""
+    full_refresh rebuilds the dbt models from scratch (the daily ones from the first disbursement).
+
+    With progress, Dagster's console log is silenced: each step is reported through progress in a line,
+    and each run's whole log is written to a file (its path reported too)."""
     import dagster as dg
 
     from dagster_project import definitions
@@ -45,27 +53,80 @@ def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=N
     defs = definitions.defs()
     instance = instance or dg.DagsterInstance.ephemeral()
     refresh = {"full_refresh": full_refresh}
+
+    def execute(job_name: str, run_config: dict | None = None, **kwargs):
+        job = defs.resolve_job_def(job_name)
+        if not progress:
+            job.execute_in_process(instance=instance, run_config=run_config, **kwargs)
+            return
+        # Dagster's console log off; what dbt and Great Expectations print goes to the run's log file
+        started = time.monotonic()
+        quiet = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+        log = warehouse_path().parent / "logs" / f"{job_name}-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with log.open("w", encoding="utf-8") as out, redirect_stdout(out), redirect_stderr(out):
+                try:
+                    job.execute_in_process(instance=instance, run_config=quiet, **kwargs)
+                finally:
+                    run = instance.get_runs(limit=1)[0]
+                    write_events(instance, run.run_id, out)
+        finally:
+            for line in step_lines(instance, run.run_id):
+                progress(line)
+            progress(f"{job_name} {run.status.value.lower()} in {time.monotonic() - started:.0f}s, log: {log}")
+
     if first_day is None:
         build_empty_daily_models()
     else:
-        defs.resolve_job_def("daily_ledgers_job").execute_in_process(
-            instance=instance,
-            run_config={"ops": {"dbt_daily_models": {"config": refresh}}},
-            tags={
-                "dagster/asset_partition_range_start": first_day.isoformat(),
-                "dagster/asset_partition_range_end": last_day.isoformat(),
-                ALLOW_INCOMPLETE_TAG: str(allow_incomplete).lower(),
-                ALLOW_RESTATEMENT_TAG: str(allow_restatement).lower(),
-            },
-        )
+        execute("daily_ledgers_job", {"ops": {"dbt_daily_models": {"config": refresh}}}, tags={
+            "dagster/asset_partition_range_start": first_day.isoformat(),
+            "dagster/asset_partition_range_end": last_day.isoformat(),
+            ALLOW_INCOMPLETE_TAG: str(allow_incomplete).lower(),
+            ALLOW_RESTATEMENT_TAG: str(allow_restatement).lower(),
+        })
     if marts:
         tapes = landed_tapes(tapes_path())
         instance.add_dynamic_partitions(
             tape_portfolios.name, sorted(set(tapes) - set(instance.get_dynamic_partitions(tape_portfolios.name))))
         for portfolio in tapes:
-            defs.resolve_job_def("tape_job").execute_in_process(instance=instance, partition_key=portfolio)
-        defs.resolve_job_def("marts_job").execute_in_process(
-            instance=instance, run_config={"ops": {"dbt_marts": {"config": refresh}}})
+            execute("tape_job", partition_key=portfolio)
+        execute("marts_job", {"ops": {"dbt_marts": {"config": refresh}}})
+
+
+def step_lines(instance, run_id: str) -> list[str]:
+    """A line per step of a run: what it did (rows loaded, models built, checks passed) and how long it took."""
+    checks: dict[str, list[bool]] = {}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event and event.event_type_value == "ASSET_CHECK_EVALUATION":
+            checks.setdefault(record.step_key, []).append(event.event_specific_data.passed)
+    lines = []
+    for stat in instance.get_run_step_stats(run_id):
+        done = []
+        metadata = [entry.asset_materialization.metadata for entry in stat.materialization_events]
+        rows = sum(int(m["rows_loaded"].value) for m in metadata if "rows_loaded" in m)
+        if rows:
+            done.append(f"{rows:,} rows loaded")
+        elif stat.materialization_events:
+            assets = {entry.asset_materialization.asset_key for entry in stat.materialization_events}
+            days = {entry.asset_materialization.partition for entry in stat.materialization_events} - {None}
+            done.append(f"{len(assets)} asset(s) materialized" + (f" for {len(days)} day(s)" if days else ""))
+        passed = checks.get(stat.step_key, [])
+        if passed:
+            done.append(f"{sum(passed)}/{len(passed)} checks passed")
+        seconds = (stat.end_time or time.time()) - stat.start_time if stat.start_time else 0
+        lines.append(f"  {stat.step_key}: {stat.status.value.lower()}{', ' if done else ''}{', '.join(done)} "
+                     f"({seconds:.1f}s)")
+    return lines
+
+
+def write_events(instance, run_id: str, out: TextIO) -> None:
+    """The run's Dagster event log as text."""
+    out.write(f"--- Dagster events of run {run_id}\n")
+    for record in instance.all_logs(run_id):
+        what = record.user_message or (record.dagster_event.event_type_value if record.dagster_event else "")
+        out.write(f"{dt.datetime.fromtimestamp(record.timestamp):%Y-%m-%d %H:%M:%S} {record.step_key or '-'} {what}\n")
 
 
 def build_empty_daily_models() -> None:

@@ -7,14 +7,33 @@ from pathlib import Path
 import duckdb
 import pytest
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # each test worker validates in a copy of the GX context: every validation writes results and Data Docs
-    _gx_copy = Path(tempfile.mkdtemp(prefix="gx-")) / "expectations"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "expectations", _gx_copy,
-                    ignore=shutil.ignore_patterns("uncommitted"))
-    os.environ["LENDING_GX_ROOT"] = str(_gx_copy)
-os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parents[1] / "dagster_home"))
+REPO = Path(__file__).resolve().parents[1]
+# Nothing a test does lands in the repository: each process (each xdist worker) validates in its own
+# copy of the GX context (validations write results and Data Docs), and the warehouse, landing, tapes
+# and BI folders default to a scratch folder (tests point them at their own with warehouse_at).
+_scratch = Path(tempfile.mkdtemp(prefix="lending-tests-"))
+shutil.copytree(REPO / "expectations", _scratch / "expectations", ignore=shutil.ignore_patterns("uncommitted"))
+os.environ.update(GX_ANALYTICS_ENABLED="false", LENDING_GX_ROOT=str(_scratch / "expectations"),
+                  LENDING_WAREHOUSE=str(_scratch / "warehouse.duckdb"), LENDING_LANDING=str(_scratch / "landing"),
+                  LENDING_TAPES=str(_scratch / "tapes"), LENDING_BI=str(_scratch / "bi"))
+os.environ.setdefault("DAGSTER_HOME", str(REPO / "dagster_home"))
+UNTOUCHED = (REPO / "expectations" / "gx" / "uncommitted", REPO / "data")
+
+
+def _listing(folder: Path) -> set:
+    return {(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")} if folder.exists() else set()
+
+
+def pytest_sessionstart(session):
+    session.config.untouched = {folder: _listing(folder) for folder in UNTOUCHED}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite fails if it changed the repository's Data Docs and validation results or its data/ folder."""
+    changed = [str(folder) for folder, before in session.config.untouched.items() if _listing(folder) != before]
+    if changed and not os.environ.get("PYTEST_XDIST_WORKER"):
+        session.config.get_terminal_writer().line(f"FAILED: the tests changed {', '.join(changed)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)

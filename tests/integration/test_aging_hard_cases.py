@@ -6,7 +6,9 @@ from the domain definitions (DPD counts from the due date of the oldest installm
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from dagster_project.pipeline import run_pipeline
@@ -73,12 +75,38 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def aged(tmp_path_factory):
+def recorded(tmp_path_factory):
+    """The book through the pipeline on a Dagster instance of its own (persistent, as the CLI's), with the
+    progress lines the CLI prints."""
     folder = tmp_path_factory.mktemp("hard_cases")
-    with warehouse_at(folder):
+    lines = []
+    with warehouse_at(folder), dg.instance_for_test() as instance:
         write_book(folder / "landing", FIRST, LAST, BOOK)
-        run_pipeline(FIRST, LAST)
-    return folder
+        run_pipeline(FIRST, LAST, instance=instance, progress=lines.append)
+        yield folder, instance, lines
+
+
+@pytest.fixture(scope="module")
+def aged(recorded):
+    return recorded[0]
+
+
+def test_the_instance_records_the_runs_their_partitions_and_checks(recorded):
+    _, instance, lines = recorded
+    runs = {run.job_name: run for run in instance.get_runs()}
+    assert {name: run.status for name, run in runs.items()} == {
+        "daily_ledgers_job": dg.DagsterRunStatus.SUCCESS, "marts_job": dg.DagsterRunStatus.SUCCESS}
+    aging = dg.AssetKey(["marts", "fct_loan_aging_daily"])
+    assert instance.get_materialized_partitions(aging) == {
+        (FIRST + dt.timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)}
+    checks = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(aging, "aging_overdue_iff_days_past_due"), limit=100)
+    assert checks[0].status.value == "SUCCEEDED" and "FAILED" not in {c.status.value for c in checks}
+    # what the CLI prints: a line per step, a line per run with its log file
+    assert any(line.startswith("  load_landed_ledgers: success, ") and "rows loaded" in line for line in lines)
+    logs = [Path(line.rsplit("log: ", 1)[1]) for line in lines if "log: " in line]
+    assert len(logs) == 2 and all("dbt_daily_models" in log.read_text() or "dbt_marts" in log.read_text()
+                                  for log in logs)
 
 
 @pytest.mark.parametrize("loan_id, as_of", sorted(EXPECTED))

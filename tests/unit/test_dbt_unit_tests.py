@@ -13,7 +13,8 @@ def test_every_dbt_unit_test_passes(tmp_path):
     with warehouse_at(tmp_path):
         build_empty_daily_models()
         # the inputs a unit test gives as rows are typed from the tables they stand for: create them (empty)
-        run_dbt("run", "--quiet", "--exclude", "tag:daily", target_path=target)
+        run_dbt("build", "--quiet", "--exclude", "tag:daily", "--exclude-resource-type", "unit_test",
+                "--exclude-resource-type", "test", target_path=target)
         result = subprocess.run([str(DBT_EXECUTABLE), "--no-use-colors", "test", "--select", "test_type:unit",
                                  "--profiles-dir", ".", "--target-path", target],
                                 cwd=DBT_DIR, capture_output=True, text=True)
