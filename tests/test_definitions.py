@@ -24,8 +24,13 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
     assert {"aging_active_loans_have_a_bucket", "aging_overdue_iff_days_past_due",
             "bucket_edges_are_contiguous_delinquency_buckets_", "no_row_quarantined", "raw_schema", "raw_repayments",
             "mart_bad_debt_probability", "mart_drift", "mart_drift_warning", "marts_without_personal_data",
-            "no_landing_day_missing", "no_landing_day_failed",
-            "freshness_check"} <= checks
+            "no_landing_day_missing", "no_landing_day_failed", "assert_overdue_matrix_reconciles_with_aging",
+            "assert_expected_loss_total_is_the_sum_of_its_parts", "freshness_check"} <= checks
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert {groups[key] for key in ("config/delinquency_buckets", "config/warning_rules")} == {"config"}
+    assert groups["marts/fct_loan_aging_daily"] == groups["marts/dim_loans"] == "aging"
+    assert groups["marts/fct_overdue_matrix"] == groups["intermediate/int_loan_month_end_states"] == "risk"
+    assert groups["marts/fct_warning_signals"] == groups["intermediate/int_collection_promises_resolved"] == "collections"
     gx_checks = [key for key in graph.asset_check_keys if key.name.startswith(("raw_", "mart"))]
     assert gx_checks and all(graph.get_check_spec(key).blocking == (key.name != "mart_drift_warning")
                              for key in gx_checks)

@@ -2,7 +2,7 @@ import os
 from contextlib import contextmanager
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
 from dagster_project.defs.resources import Warehouse
@@ -32,6 +32,24 @@ def environment(values: dict[str, str]):
                 os.environ[name] = value
 
 
+class LayeredTranslator(DagsterDbtTranslator):
+    """Asset groups as the dbt project reads: config (seeds), staging, aging (the core layer), risk and
+    collections (their intermediate models and marts)."""
+
+    def get_group_name(self, dbt_resource_props) -> str:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "config"
+        path = dbt_resource_props["original_file_path"].split("/")  # models/<half>/<layer>/[<domain>/]...
+        if path[1] == "staging":
+            return "staging"
+        if path[2] == "core":
+            return "aging"
+        return path[3] if path[3] in ("risk", "collections") else "risk"
+
+
+TRANSLATOR = LayeredTranslator()
+
+
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
     """Rebuild the incremental models from scratch (dbt --full-refresh)."""
@@ -40,6 +58,7 @@ class DbtBuildConfig(dg.Config):
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
+    dagster_dbt_translator=TRANSLATOR,
     select=DAILY_SELECTOR,
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -77,6 +96,7 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
+    dagster_dbt_translator=TRANSLATOR,
     exclude=DAILY_SELECTOR,
     pool=WAREHOUSE_POOL,
     name="dbt_marts",

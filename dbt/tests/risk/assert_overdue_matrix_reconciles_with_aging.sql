@@ -1,5 +1,5 @@
 -- The overdue matrix holds the same accounts and amounts as the aging snapshot, day by day.
-{{ config(tags=['daily']) }}
+{{ config(tags=['daily'], meta={'dagster': {'ref': {'name': 'fct_overdue_matrix'}}}) }}
 with
 
 matrix as (
