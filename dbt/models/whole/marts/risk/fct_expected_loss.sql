@@ -66,13 +66,8 @@ loan_month_ends as (
         states.overdue_amount,
         ifrs9_stages.grade as ifrs9_stage,
         cast(loans.interest_rate as double) / 12 as monthly_rate,
-        greatest(1, {{ dbt.datediff('states.month_end', 'loans.maturity_date', 'month') }} + states.state_order)
-            as installments_left,
-        least(
-            greatest({{ dbt.datediff('states.month_end', 'loans.maturity_date', 'month') }}, 0)
-            + {{ var('remaining_life_tail_months') }},
-            longest_horizon.horizon_months
-        ) as remaining_life_months
+        {{ dbt.datediff('states.month_end', 'loans.maturity_date', 'month') }} as months_to_maturity,
+        longest_horizon.horizon_months as longest_horizon_months
     from states
     inner join loans on states.loan_id = loans.loan_id
     cross join longest_horizon
@@ -80,6 +75,18 @@ loan_month_ends as (
         on states.days_past_due >= ifrs9_stages.min_days_past_due
         and (ifrs9_stages.max_days_past_due is null or states.days_past_due <= ifrs9_stages.max_days_past_due)
     where states.portfolio = 'book' and states.state_order < 100
+
+),
+
+loan_lives as (
+
+    select
+        *,
+        -- the installments still to pay: those left to maturity and those in arrears
+        greatest(1, months_to_maturity + bucket_order) as installments_left,
+        least(greatest(months_to_maturity, 0) + {{ var('remaining_life_tail_months') }}, longest_horizon_months)
+            as remaining_life_months
+    from loan_month_ends
 
 ),
 
@@ -91,7 +98,7 @@ loan_principal_shares as (
             when monthly_rate > 0 then monthly_rate / (power(1 + monthly_rate, installments_left) - 1)
             else 1.0 / installments_left
         end as next_installment_share
-    from loan_month_ends
+    from loan_lives
 
 ),
 
