@@ -9,5 +9,7 @@ bash scripts/setup.sh
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 export LENDING_WAREHOUSE=$scratch/lint.duckdb DAGSTER_HOME=${DAGSTER_HOME:-$PWD/dagster_home}
-.venv/bin/python -c "from dagster_project.pipeline import build_empty_daily_models; build_empty_daily_models()"
+.venv/bin/python -c "from dagster_project.pipeline import build_empty_daily_models, run_dbt
+build_empty_daily_models()
+run_dbt('seed', '--quiet', target_path='$scratch/target')  # the seeds the whole half reads too"
 .venv/bin/sqlfluff lint dbt/models dbt/tests

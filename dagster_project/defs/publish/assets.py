@@ -3,6 +3,7 @@ import dagster as dg
 from dagster_project.defs.audit.assets import marts_candidate
 from dagster_project.defs.partitions import WAREHOUSE_POOL
 from dagster_project.defs.resources import Warehouse
+from dagster_project.lib import quality
 from dagster_project.lib.publish import publish, published_file
 from dagster_project.lib.report import REPORT_DIR, write_report
 from dagster_project.lib.settings import bi_path, bi_recent_days
@@ -26,6 +27,6 @@ def bi_publication(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
 def monitoring_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """The static HTML monitoring report of the published file: overdue and roll-rate heatmaps, PAR, Pi,
     expected loss over time, vintage curves, collection KPIs and the top warning signals."""
-    page = write_report(published_file(bi_path()), bi_path() / REPORT_DIR)
+    page = write_report(published_file(bi_path()), bi_path() / REPORT_DIR, quality_results=quality.DATA_DOCS)
     context.log.info(f"Monitoring report: {page}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page))})
