@@ -48,12 +48,12 @@ def _lines(rows, title: str, x_title: str, y_title: str, percent: bool = False) 
 
 def headline(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """The figures a risk manager reads first, for the last aged day (and the last month end's expected loss)."""
-    last_day = _query(con, "select max(as_of_date) from fct_overdue_matrix")[0][0]
-    accounts, outstanding, overdue = _query(
-        con, f"select sum(accounts), sum(outstanding_principal), sum(overdue_amount) from fct_overdue_matrix "
-             f"where as_of_date = date '{last_day}'")[0]
-    par30, par90 = _query(con, f"select par30, par90 from fct_portfolio_at_risk where as_of_date = date '{last_day}' "
-                               "and asset_class = 'all'")[0]
+    last_day = _query(con, "select max(as_of_date) from fct_overdue_matrix")[0][0]  # none for a book of tapes only
+    accounts, outstanding, overdue = con.execute(
+        "select sum(accounts), sum(outstanding_principal), sum(overdue_amount) from fct_overdue_matrix "
+        "where as_of_date = ?", [last_day]).fetchone()
+    par30, par90 = con.execute("select par30, par90 from fct_portfolio_at_risk where as_of_date = ? "
+                               "and asset_class = 'all'", [last_day]).fetchone() or (None, None)
     month_end, loss_12m, loss_life, loss_ifrs9, m = _query(
         con, "select max(month_end), sum(expected_loss_12m), sum(expected_loss_remaining_life), "
              "sum(expected_loss_ifrs9), sum(bad_debt_estimate) from fct_expected_loss "
