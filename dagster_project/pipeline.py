@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import nullcontext, redirect_stderr, redirect_stdout
 from typing import TextIO
 
 import duckdb
@@ -47,7 +47,7 @@ def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=N
     from dagster_project import definitions
     from dagster_project.defs.ingest.assets import ALLOW_INCOMPLETE_TAG
     from dagster_project.defs.partitions import tape_portfolios
-    from dagster_project.defs.transform.assets import ALLOW_RESTATEMENT_TAG
+    from dagster_project.defs.transform.assets import ALLOW_RESTATEMENT_TAG, stale_seeds
     from dagster_project.lib.tapes import landed_tapes
 
     defs = definitions.defs()
@@ -76,6 +76,12 @@ def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=N
                 progress(line)
             progress(f"{job_name} {run.status.value.lower()} in {time.monotonic() - started:.0f}s, log: {log}")
 
+    warehouse = warehouse_path()
+    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) if warehouse.exists() else nullcontext() as con:
+        stale = stale_seeds(con)
+    if stale:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        execute("config_job")
     if first_day is None:
         build_empty_daily_models()
     else:
@@ -147,5 +153,5 @@ def build_empty_daily_models() -> None:
         return
     today = dt.date.today().isoformat()
     with tempfile.TemporaryDirectory() as target:
-        run_dbt("build", "--quiet", "--select", "tag:daily", "--exclude-resource-type", "unit_test",
+        run_dbt("build", "--quiet", "--select", "resource_type:seed", "tag:daily", "--exclude-resource-type", "unit_test",
                 "--vars", f'{{"min_date": "{today}", "max_date": "{today}"}}', target_path=target)

@@ -28,16 +28,18 @@ def test_definitions_load_with_the_expected_assets_jobs_and_checks():
             "assert_expected_loss_total_is_the_sum_of_its_parts", "freshness_check"} <= checks
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert {groups[key] for key in ("config/delinquency_buckets", "config/warning_rules")} == {"config"}
+    assert all(graph.get(key).partitions_def is None for key in graph.get_all_asset_keys() if key.path[0] == "config")
     assert groups["marts/fct_loan_aging_daily"] == groups["marts/dim_loans"] == "aging"
     assert groups["marts/fct_overdue_matrix"] == groups["intermediate/int_loan_month_end_states"] == "risk"
     assert groups["marts/fct_warning_signals"] == groups["intermediate/int_collection_promises_resolved"] == "collections"
     gx_checks = [key for key in graph.asset_check_keys if key.name.startswith(("raw_", "mart"))]
     assert gx_checks and all(graph.get_check_spec(key).blocking == (key.name != "mart_drift_warning")
                              for key in gx_checks)
-    assert {"daily_ledgers_job", "tape_job", "marts_job", "publish_job"} <= {job.name for job in defs.resolve_all_job_defs()}
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    assert {"config_job", "daily_ledgers_job", "tape_job", "marts_job", "publish_job"} <= jobs
     assert {s.name for s in defs.schedules} >= {"daily_ledgers_job_schedule"}
-    assert {"landed_day_sensor", "landed_tape_sensor", "marts_after_daily_run", "freshness_checks_sensor"} <= {
-        s.name for s in defs.sensors}
+    assert {"config_changed_sensor", "landed_day_sensor", "landed_tape_sensor", "marts_after_daily_run",
+            "freshness_checks_sensor"} <= {s.name for s in defs.sensors}
 
 
 def test_daily_assets_are_partitioned_single_run_backfills_in_the_warehouse_pool():
@@ -79,13 +81,14 @@ def test_dbt_models_read_one_way():
 
 def test_every_dbt_test_runs_with_the_half_that_builds_its_parents():
     """A test between a daily node and one rebuilt whole would run with the day (dbt selects a test with
-    any of its parents) before the whole one is built: every test's parents are in one half."""
+    any of its parents) before the whole one is built: every test's parents are in one half (the seeds,
+    loaded before either, aside)."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     nodes = {**manifest["nodes"], **manifest["sources"]}
     split = []
     for test in (n for n in manifest["nodes"].values() if n["resource_type"] == "test"):
         halves = {"daily" in nodes[parent]["tags"] for parent in test["depends_on"]["nodes"]
-                  if not parent.startswith("source.")}
+                  if not parent.startswith(("source.", "seed."))}
         if len(halves) > 1:
             split.append(test["name"])
     assert split == []

@@ -6,7 +6,14 @@ from dagster_project.defs.ingest.assets import load_landed_ledgers
 from dagster_project.defs.ingest.tapes import month_end_tape
 from dagster_project.defs.partitions import daily_partitions, tape_portfolios
 from dagster_project.defs.publish.assets import bi_publication, monitoring_report
-from dagster_project.defs.transform.assets import dbt_daily_models, dbt_marts
+from dagster_project.defs.transform.assets import dbt_daily_models, dbt_marts, dbt_seeds
+
+config_job = dg.define_asset_job(
+    "config_job",
+    selection=dg.AssetSelection.assets(dbt_seeds),
+    description="Load the configuration seeds (the daily and marts runs refuse a warehouse whose seeds differ "
+                "from the files).",
+)
 
 daily_ledgers_job = dg.define_asset_job(
     "daily_ledgers_job",

@@ -5,8 +5,9 @@ import re
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import LANDED_FILES
-from dagster_project.defs.jobs import daily_ledgers_job, marts_job, tape_job
+from dagster_project.defs.jobs import config_job, daily_ledgers_job, marts_job, tape_job
 from dagster_project.defs.partitions import tape_portfolios
+from dagster_project.defs.transform.assets import seeds_signature
 from dagster_project.lib.loader import COMPLETE_MARKER, MAPPINGS_FOLDER
 from dagster_project.lib.settings import landing_path, tapes_path
 from dagster_project.lib.tapes import landed_tapes
@@ -31,6 +32,13 @@ def landing_folders() -> tuple[list[str], list[str]]:
         elif (folder / COMPLETE_MARKER).exists():
             days.append(folder.name)
     return sorted(days), sorted(others)
+
+
+@dg.sensor(job=config_job, minimum_interval_seconds=300)
+def config_changed_sensor(context: dg.SensorEvaluationContext):
+    """Loads the configuration seeds once per version of the seed files (and once on a new deployment):
+    the run key is their checksums, which change when dbt parses an edited seed."""
+    return dg.RunRequest(run_key=seeds_signature())
 
 
 @dg.sensor(job=daily_ledgers_job, minimum_interval_seconds=300)

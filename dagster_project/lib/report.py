@@ -1,21 +1,29 @@
 """The monitoring report: one static HTML page a risk manager opens in a browser, rebuilt from the
 published BI file after each publish. Plotly charts; plotly.min.js sits beside the page, so it
-works offline."""
+works offline, and the page embeds the glyphs of its own non-ASCII characters (a subset of Noto Sans
+CJK SC), so Chinese shows on a machine without Chinese fonts."""
 
 from __future__ import annotations
 
+import base64
 import html
+import io
+import json
+import logging
 import os
 from pathlib import Path
 
 import duckdb
 import plotly.graph_objects as go
 import plotly.offline
+from fontTools import subset
 
 REPORT_DIR = "report"
 CHARTS = ("overdue_matrix", "par", "roll_rates", "bad_debt_probability", "expected_loss", "backtest",
           "vintage_curves", "collection_kpis", "warning_signals")
 BACKTEST_BAND = (0.8, 1.25)  # actual / expected within it: the expected loss held
+FONT_FILE = Path(__file__).parent / "fonts" / "NotoSansCJKsc-GB2312.woff2"
+FONT_FAMILY = "Report CJK"
 
 
 def _query(con, sql: str) -> list[tuple]:
@@ -165,6 +173,23 @@ def build_figures(con: duckdb.DuckDBPyConnection) -> dict[str, go.Figure]:
     return figures
 
 
+def embedded_font(text: str) -> str:
+    """The @font-face rule that carries the glyphs of text's non-ASCII characters, base64 in the page."""
+    wanted = {c for c in text if ord(c) > 0x7E} | {"\u2212"}  # Plotly's axes write minus as U+2212
+    options = subset.Options(flavor="woff2", notdef_outline=True)
+    font = subset.load_font(str(FONT_FILE), options)
+    missing = wanted - {chr(code) for code in font.getBestCmap()}
+    if missing:
+        logging.getLogger(__name__).warning("the report's font has no glyph for %s", "".join(sorted(missing)))
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(wanted - missing))
+    subsetter.subset(font)
+    woff2 = io.BytesIO()
+    subset.save_font(font, woff2, options)
+    return (f'@font-face {{ font-family: "{FONT_FAMILY}"; '
+            f'src: url(data:font/woff2;base64,{base64.b64encode(woff2.getvalue()).decode()}) format("woff2"); }}')
+
+
 def write_report(bi_file: Path, out_dir: Path, quality_results: Path | None = None) -> Path:
     """Render the report of the published file into out_dir/index.html (replaced atomically); quality_results:
     the Data Docs page of the audit that let this publication through."""
@@ -178,6 +203,8 @@ def write_report(bi_file: Path, out_dir: Path, quality_results: Path | None = No
         script.write_text(plotly.offline.get_plotlyjs())
     quality = (f' Quality results of the audit: <a id="quality-results" href="{quality_results.resolve().as_uri()}">'
                "Great Expectations Data Docs</a>." if quality_results else "")
+    for figure in figures.values():
+        figure.update_layout(font_family=f'"{FONT_FAMILY}", "Open Sans", verdana, arial, sans-serif')
     sections = "\n".join(
         f'<section id="{name}">{figures[name].to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}")}'
         "</section>" for name in CHARTS)
@@ -185,7 +212,8 @@ def write_report(bi_file: Path, out_dir: Path, quality_results: Path | None = No
 <html lang="en"><head><meta charset="utf-8"><title>Post-loan monitoring report {last_day}</title>
 <script>window.reportErrors = []; window.addEventListener("error", e => window.reportErrors.push(e.message));</script>
 <script src="plotly.min.js"></script>
-<style>body {{ font-family: sans-serif; margin: 2em; }} section {{ margin-bottom: 2em; }}
+<style>{{font}}
+body {{ font-family: "{FONT_FAMILY}", sans-serif; margin: 2em; }} section {{ margin-bottom: 2em; }}
 #headline th {{ text-align: left; font-weight: normal; padding-right: 2em; }} #headline td {{ text-align: right; }}</style>
 </head><body>
 <h1>Post-loan monitoring (贷后管理) — book as of {html.escape(str(last_day))}</h1>
@@ -196,6 +224,8 @@ def write_report(bi_file: Path, out_dir: Path, quality_results: Path | None = No
 <script>document.getElementById("js-errors").textContent = window.reportErrors.join("\\n");</script>
 </body></html>
 """
+    text = page + "".join(json.dumps(f.to_plotly_json(), ensure_ascii=False, default=str) for f in figures.values())
+    page = page.replace("{font}", embedded_font(text), 1)
     page_tmp = out_dir / ".index.html.tmp"
     page_tmp.write_text(page, encoding="utf-8")
     os.replace(page_tmp, out_dir / "index.html")

@@ -5,12 +5,15 @@ from the domain definitions (DPD counts from the due date of the oldest installm
 """
 
 import datetime as dt
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
+from dagster_project import definitions
 from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import loan, pay, write_book
@@ -95,7 +98,11 @@ def test_the_instance_records_the_runs_their_partitions_and_checks(recorded):
     _, instance, lines = recorded
     runs = {run.job_name: run for run in instance.get_runs()}
     assert {name: run.status for name, run in runs.items()} == {
-        "daily_ledgers_job": dg.DagsterRunStatus.SUCCESS, "marts_job": dg.DagsterRunStatus.SUCCESS}
+        "config_job": dg.DagsterRunStatus.SUCCESS, "daily_ledgers_job": dg.DagsterRunStatus.SUCCESS,
+        "marts_job": dg.DagsterRunStatus.SUCCESS}
+    # the configuration is one materialization, not one per day
+    buckets = instance.get_latest_materialization_event(dg.AssetKey(["config", "delinquency_buckets"]))
+    assert buckets.asset_materialization.partition is None
     aging = dg.AssetKey(["marts", "fct_loan_aging_daily"])
     assert instance.get_materialized_partitions(aging) == {
         (FIRST + dt.timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)}
@@ -105,8 +112,21 @@ def test_the_instance_records_the_runs_their_partitions_and_checks(recorded):
     # what the CLI prints: a line per step, a line per run with its log file
     assert any(line.startswith("  load_landed_ledgers: success, ") and "rows loaded" in line for line in lines)
     logs = [Path(line.rsplit("log: ", 1)[1]) for line in lines if "log: " in line]
-    assert len(logs) == 2 and all("dbt_daily_models" in log.read_text() or "dbt_marts" in log.read_text()
+    assert len(logs) == 3 and all(any(step in log.read_text() for step in ("dbt_seeds", "dbt_daily_models", "dbt_marts"))
                                   for log in logs)
+
+
+def test_a_run_refuses_a_warehouse_whose_seeds_differ_from_the_files(recorded, tmp_path):
+    """An edited seed file not yet loaded: the daily run stops before dbt, naming the seed."""
+    shutil.copytree(recorded[0], tmp_path, dirs_exist_ok=True)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("insert into config.seed_versions values ('delinquency_buckets', 'edited', now() + interval 1 day)")
+    job = definitions.defs().resolve_job_def("daily_ledgers_job")
+    with warehouse_at(tmp_path), dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, partition_key=LAST.isoformat(), raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == "dbt_daily_models" and "delinquency_buckets" in str(failure.event_specific_data.error)
 
 
 @pytest.mark.parametrize("loan_id, as_of", sorted(EXPECTED))

@@ -1,6 +1,9 @@
 """BI's side: a SQLAlchemy client reads every published mart read only, the dbt exposures cover the
 marts, and the monitoring report renders its charts in a real browser."""
 
+import base64
+import html
+import io
 import json
 import re
 import shutil
@@ -8,11 +11,12 @@ import subprocess
 
 import duckdb
 import pytest
+from fontTools.ttLib import TTFont
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from dagster_project.lib.publish import published_file
-from dagster_project.lib.report import CHARTS, REPORT_DIR
+from dagster_project.lib.report import CHARTS, FONT_FAMILY, REPORT_DIR
 from dagster_project.lib.settings import DBT_DIR
 from tests.conftest import query
 
@@ -67,6 +71,14 @@ def test_the_monitoring_report_renders_every_chart_in_chromium(book):
         assert re.search(r'class="(hm|point|trace scatter|bars)', section), chart
         assert 'class="g-xtitle"' in section and 'class="g-ytitle"' in section, f"{chart} has no axis titles"
     assert 'id="quality-results"' in dom
+    # every non-ASCII character the browser shows, in the SVG charts too, has its glyph in the page itself:
+    # this machine has no Chinese font, and neither may the reader's
+    shown = {c for c in html.unescape(re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", " ", dom, flags=re.S))
+             if ord(c) > 0x7E}
+    font = re.search(rf'font-family: "{FONT_FAMILY}"; src: url\(data:font/woff2;base64,([^)]+)\)', dom)
+    assert font, "the page embeds no font"
+    glyphs = {chr(code) for code in TTFont(io.BytesIO(base64.b64decode(font[1]))).getBestCmap()}
+    assert {"贷", "逾", "Σ"} <= shown and not shown - glyphs, f"no embedded glyph for {shown - glyphs}"
 
 
 def test_the_report_headline_figures_are_the_marts(book):

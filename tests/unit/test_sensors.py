@@ -3,7 +3,8 @@ import json
 import dagster as dg
 
 from dagster_project.defs.ingest.assets import LANDED_FILES
-from dagster_project.defs.sensors import landed_day_sensor, landed_tape_sensor
+from dagster_project.defs.sensors import config_changed_sensor, landed_day_sensor, landed_tape_sensor
+from dagster_project.defs.transform import assets
 from tests.conftest import warehouse_at
 
 
@@ -62,3 +63,13 @@ def test_tape_sensor_loads_each_new_or_changed_tape_as_its_portfolios_partition(
         assert again.dynamic_partitions_requests[0].partition_keys == []
         changed = {r.partition_key: r.run_key for r in again.run_requests}
         assert changed["bank_b"] == keys["bank_b"] and changed["bank_a"] != keys["bank_a"]
+
+
+
+def test_config_sensor_loads_the_seeds_again_when_a_seed_file_changes(monkeypatch):
+    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
+    first = config_changed_sensor(context).run_key
+    assert config_changed_sensor(context).run_key == first  # one run per version of the files
+    edited = {**assets.seed_checksums(), "delinquency_buckets": "edited"}
+    monkeypatch.setattr(assets, "seed_checksums", lambda: edited)
+    assert config_changed_sensor(context).run_key != first

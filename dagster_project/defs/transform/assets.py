@@ -1,7 +1,10 @@
+import hashlib
+import json
 import os
 from contextlib import contextmanager
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
@@ -10,6 +13,7 @@ from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.restatement import aging_window
 
 DAILY_SELECTOR = "tag:daily"  # the rest is rebuilt whole
+SEEDS_SELECTOR = "resource_type:seed"  # the lender's configuration, loaded when a file changes
 ALLOW_RESTATEMENT_TAG = "lending/allow_restatement"  # "true": late data may re-age past restatement_horizon_days
 # dbt unit tests check SQL, not data: the suite runs them once (tests/unit/test_dbt_unit_tests.py), not every run.
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
@@ -30,6 +34,34 @@ def environment(values: dict[str, str]):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def seed_checksums() -> dict[str, str]:
+    """Each seed file's checksum, as dbt last parsed it."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return {n["name"]: n["checksum"]["checksum"] for n in manifest["nodes"].values() if n["resource_type"] == "seed"}
+
+
+def stale_seeds(con: duckdb.DuckDBPyConnection | None) -> list[str]:
+    """The seeds whose file differs from what the warehouse last loaded, or that it never loaded (no
+    warehouse yet: con None)."""
+    loaded = {}
+    if con and con.execute("select count(*) from information_schema.tables "
+                           "where table_schema = 'config' and table_name = 'seed_versions'").fetchone()[0]:
+        loaded = dict(con.execute("select seed, arg_max(checksum, loaded_at) from config.seed_versions "
+                                  "group by seed").fetchall())
+    return sorted(name for name, checksum in seed_checksums().items() if loaded.get(name) != checksum)
+
+
+def seeds_signature() -> str:
+    return hashlib.sha256(json.dumps(seed_checksums(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def require_current_seeds(con: duckdb.DuckDBPyConnection) -> None:
+    stale = stale_seeds(con)
+    if stale:
+        raise dg.Failure(f"The configuration seeds {', '.join(stale)} differ from what the warehouse holds: run "
+                         "config_job (materialize the config group) first; `lending run` does it itself.")
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -75,6 +107,7 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
     """
     window = context.partition_time_window
     with warehouse.connect(read_only=True) as con:
+        require_current_seeds(con)
         days = aging_window(con, window.start.date(), window.end.date(),
                             allow_restatement=config.full_refresh
                             or context.run.tags.get(ALLOW_RESTATEMENT_TAG) == "true")
@@ -97,10 +130,26 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=TRANSLATOR,
-    exclude=DAILY_SELECTOR,
+    select=SEEDS_SELECTOR,
+    pool=WAREHOUSE_POOL,
+    name="dbt_seeds",
+)
+def dbt_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """The lender's configuration (bucket edges, rules, thresholds, ladders): every seed, with the tests
+    on seeds alone (cautious: a test that also reads a model runs with that model)."""
+    yield from dbt.cli([*BUILD, "--indirect-selection", "cautious"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=TRANSLATOR,
+    exclude=f"{DAILY_SELECTOR} {SEEDS_SELECTOR}",
     pool=WAREHOUSE_POOL,
     name="dbt_marts",
 )
-def dbt_marts(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource):
+def dbt_marts(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, warehouse: Warehouse):
     """The marts that are rebuilt whole after each daily run: month-end risk history and collections."""
+    with warehouse.connect(read_only=True) as con:
+        require_current_seeds(con)
     yield from dbt.cli([*BUILD, *FULL_REFRESH[config.full_refresh]], context=context).stream()
