@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,34 @@ from .settings import REPO
 
 GX_ROOT = Path(os.environ.get("LENDING_GX_ROOT", REPO / "expectations"))
 DATA_DOCS = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+# What GX's pages load from CDNs -> the committed copy (data_docs_assets/, its README says from where)
+OFFLINE_ASSETS = {
+    "https://code.jquery.com/jquery-3.7.1.min.js": "offline/jquery.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "offline/popper.min.js",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "offline/bootstrap.min.js",
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "offline/bootstrap.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "offline/bootstrap-table.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": "offline/bootstrap-table.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
+        "offline/bootstrap-table-filter-control.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
+        "offline/bootstrap-table-filter-control.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
+        "offline/bootstrap-table-filter-control.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
+        "offline/bootstrap-datepicker.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
+        "offline/bootstrap-datepicker.min.css",
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css":
+        "offline/bootstrap-prefers-dark.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "offline/fontawesome/css/all.min.css",
+    "https://cdn.jsdelivr.net/npm/vega@5": "offline/vega.min.js",
+    "https://cdn.jsdelivr.net/npm/vega-lite@5": "offline/vega-lite.min.js",
+    "https://cdn.jsdelivr.net/npm/vega-embed@6": "offline/vega-embed.min.js",
+    "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png": "images/logo-long.png",
+    "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/full_logo_dark.png": "images/logo-long.png",
+}
+CDN_URL = re.compile("(" + "|".join(re.escape(url) for url in OFFLINE_ASSETS) + r""")(\?[^"')]*)?""")
 DATA_SOURCE = "warehouse_frames"
 CHUNK_VECTORS = 1000  # of 2,048 rows: about 2 million rows a chunk
 UNEXPECTED_SHOWN = 5
@@ -294,8 +323,21 @@ def validate(con: duckdb.DuckDBPyConnection, suite: Suite, params: dict) -> Resu
 
 
 def build_data_docs() -> None:
-    """The Data Docs over the stored results: once a run's suites are validated, not per chunk."""
+    """The Data Docs over the stored results: once a run's suites are validated, not per chunk. They
+    load nothing from the internet: a browser offline shows them whole."""
     _context().build_data_docs()
+    serve_assets_locally(DATA_DOCS.parent)
+
+
+def serve_assets_locally(site: Path) -> None:
+    """Point the site's pages at copies of their CDN scripts, styles and icons under static/offline/."""
+    shutil.copytree(GX_ROOT / "data_docs_assets", site / "static" / "offline", dirs_exist_ok=True)
+    for page in [*site.rglob("*.html"), *(site / "static" / "styles").glob("*.css")]:
+        text = page.read_text(encoding="utf-8")
+        static = Path(os.path.relpath(site / "static", page.parent)).as_posix()
+        local = CDN_URL.sub(lambda m: f"{static}/{OFFLINE_ASSETS[m[1]]}", text)
+        if local != text:
+            page.write_text(local, encoding="utf-8")
 
 
 def _merge(earlier: Failure | None, rule: str, outcome, frame) -> Failure:

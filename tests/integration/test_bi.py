@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from dagster_project.lib.publish import published_file
+from dagster_project.lib.quality import DATA_DOCS
 from dagster_project.lib.report import CHARTS, FONT_FAMILY, REPORT_DIR
 from dagster_project.lib.settings import DBT_DIR
 from tests.conftest import query
@@ -50,14 +51,29 @@ def test_the_dbt_exposures_name_every_mart():
     assert len(manifest["exposures"]) >= 3 and marts == exposed
 
 
-def test_the_monitoring_report_renders_every_chart_in_chromium(book):
-    page = book / "bi" / REPORT_DIR / "index.html"
+def rendered(page) -> str:
+    """The page's DOM after its scripts ran in headless Chromium (this machine reaches no CDN: offline)."""
     assert page.exists()
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     assert browser, "scripts/test.sh installs chromium"
-    dom = subprocess.run(
+    return subprocess.run(
         [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=20000",
          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180).stdout
+
+
+def test_the_data_docs_load_nothing_from_the_internet_and_show_each_results_status(book):
+    site = DATA_DOCS.parent
+    pages = list(site.rglob("*.html"))
+    remote = [p for p in pages if re.search(r'<(script|link)[^>]+(src|href)="https?://', p.read_text())]
+    assert len(pages) > 10 and remote == []
+    dom = rendered(DATA_DOCS)  # bootstrap-table draws the index's rows: without its script, a blank page
+    rows = re.findall(r'<tr [^>]*data-href="validations/[^>]*>\s*<td[^>]*>(.*?)</td>', dom, flags=re.S)
+    assert rows and all(re.search(r'class="fas fa-[a-z-]+', status) for status in rows)  # ✓, ✗ or ?
+    assert (site / "static" / "offline" / "fontawesome" / "webfonts" / "fa-solid-900.woff2").exists()
+
+
+def test_the_monitoring_report_renders_every_chart_in_chromium(book):
+    dom = rendered(book / "bi" / REPORT_DIR / "index.html")
     assert re.search(r'<pre id="js-errors">\s*</pre>', dom), "the page raised JavaScript errors"
     backtested = query(book, "select count(*) from marts.fct_expected_loss_backtest "
                              "where actual_over_expected is not null")[0][0]
