@@ -335,7 +335,7 @@ def serve_assets_locally(site: Path) -> None:
     for page in [*site.rglob("*.html"), *(site / "static" / "styles").glob("*.css")]:
         text = page.read_text(encoding="utf-8")
         static = Path(os.path.relpath(site / "static", page.parent)).as_posix()
-        local = CDN_URL.sub(lambda m: f"{static}/{OFFLINE_ASSETS[m[1]]}", text)
+        local = CDN_URL.sub(lambda m, static=static: f"{static}/{OFFLINE_ASSETS[m[1]]}", text)
         if local != text:
             page.write_text(local, encoding="utf-8")
 
