@@ -10,8 +10,9 @@ import pytest
 from dagster_project.cli import descendants
 
 PARENT = """
-import subprocess, sys, time
+import signal, subprocess, sys, time
 from dagster_project.cli import end_children_with_the_run
+signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as from a shell: a test worker may pass SIGTERM on ignored
 if sys.argv[1] == "handled":
     end_children_with_the_run()
 child = subprocess.Popen(["sleep", "60"])  # stands for a dbt build busy in a long query, writing nothing

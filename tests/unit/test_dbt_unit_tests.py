@@ -21,4 +21,6 @@ def test_every_dbt_unit_test_passes(tmp_path):
     assert result.returncode == 0, result.stdout[-4000:]
     unit_tests = json.loads((tmp_path / "target" / "manifest.json").read_text())["unit_tests"]
     assert len(unit_tests) >= 15
-    assert f"PASS={len(unit_tests)} " in result.stdout, result.stdout[-2000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    passed = [r["unique_id"] for r in results if r["unique_id"].startswith("unit_test.") and r["status"] == "pass"]
+    assert len(passed) == len(unit_tests), result.stdout[-2000:]
