@@ -1,10 +1,13 @@
 import json
+import os
+import subprocess
 
 import dagster as dg
 
 from dagster_project import definitions
 from dagster_project.defs.partitions import WAREHOUSE_POOL
 from dagster_project.defs.transform.project import dbt_project
+from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE, REPO
 
 
 def test_definitions_load_with_the_expected_assets_jobs_and_checks():
@@ -92,3 +95,15 @@ def test_every_dbt_test_runs_with_the_half_that_builds_its_parents():
         if len(halves) > 1:
             split.append(test["name"])
     assert split == []
+
+
+def test_the_seeds_load_after_a_parse_from_the_repository_root(tmp_path):
+    """setup.sh parses with --project-dir dbt from the root; Dagster then runs dbt from dbt/. A seed
+    loaded through a path relative to the parse (dbt-duckdb's fast COPY) is not found there."""
+    target = str(tmp_path / "target")
+    env = {**os.environ, "LENDING_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
+    subprocess.run([str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", "dbt", "--profiles-dir", "dbt",
+                    "--target-path", target], cwd=REPO, env=env, check=True)
+    seeded = subprocess.run([str(DBT_EXECUTABLE), "seed", "--profiles-dir", ".", "--target-path", target],
+                            cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    assert seeded.returncode == 0, seeded.stdout[-2000:]
