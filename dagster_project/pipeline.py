@@ -110,8 +110,10 @@ def step_lines(instance, run_id: str) -> list[str]:
     lines = []
     for stat in instance.get_run_step_stats(run_id):
         done = []
-        metadata = [entry.asset_materialization.metadata for entry in stat.materialization_events]
-        rows = sum(int(m["rows_loaded"].value) for m in metadata if "rows_loaded" in m)
+        # a range run records an asset's materialization once per day, each with the run's whole count
+        loaded = {entry.asset_materialization.asset_key: entry.asset_materialization.metadata["rows_loaded"].value
+                  for entry in stat.materialization_events if "rows_loaded" in entry.asset_materialization.metadata}
+        rows = sum(int(count) for count in loaded.values())
         if rows:
             done.append(f"{rows:,} rows loaded")
         elif stat.materialization_events:

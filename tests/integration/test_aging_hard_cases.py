@@ -95,7 +95,7 @@ def aged(recorded):
 
 
 def test_the_instance_records_the_runs_their_partitions_and_checks(recorded):
-    _, instance, lines = recorded
+    folder, instance, lines = recorded
     runs = {run.job_name: run for run in instance.get_runs()}
     assert {name: run.status for name, run in runs.items()} == {
         "config_job": dg.DagsterRunStatus.SUCCESS, "daily_ledgers_job": dg.DagsterRunStatus.SUCCESS,
@@ -110,7 +110,9 @@ def test_the_instance_records_the_runs_their_partitions_and_checks(recorded):
         dg.AssetCheckKey(aging, "aging_overdue_iff_days_past_due"), limit=100)
     assert checks[0].status.value == "SUCCEEDED" and "FAILED" not in {c.status.value for c in checks}
     # what the CLI prints: a line per step, a line per run with its log file
-    assert any(line.startswith("  load_landed_ledgers: success, ") and "rows loaded" in line for line in lines)
+    loaded = sum(query(folder, f"select count(*) from raw.{table}")[0][0] for table in (
+        "loans", "repayment_schedule", "repayments", "collection_actions", "borrower_events", "write_offs"))
+    assert f"  load_landed_ledgers: success, {loaded:,} rows loaded, " in "\n".join(lines)
     logs = [Path(line.rsplit("log: ", 1)[1]) for line in lines if "log: " in line]
     assert len(logs) == 3 and all(any(step in log.read_text() for step in ("dbt_seeds", "dbt_daily_models", "dbt_marts"))
                                   for log in logs)

@@ -1,7 +1,9 @@
 -- Installments of each loan's latest schedule with the running total due, so that the
 -- installment a payment total reaches is found by a range join, not a scan per loan.
--- Incremental: a run recomputes only the loans whose schedule landed in its window.
-{{ config(unique_key='loan_id', schema='intermediate') }}
+-- Incremental: a run recomputes only the loans whose schedule landed in its window (on Spark,
+-- whose plain Parquet tables cannot replace rows by key, a table rebuilt each run).
+{{ config(unique_key='loan_id', schema='intermediate', partition_by=none,
+          materialized='table' if target.type == 'spark' else 'incremental') }}
 
 -- depends_on: {{ source('core_lending', 'landed_files') }}
 {% set window = aging_window() %}

@@ -1,0 +1,23 @@
+{#
+  The raw layer as Parquet files: every source table of core_lending read from
+  <folder>/<table>/ (one folder of Parquet files per table), as a table over the files on Spark
+  and a view over them on DuckDB. `dbt run-operation register_raw_parquet --args '{folder: ...}'`
+#}
+{% macro register_raw_parquet(folder) %}
+    {% do run_query('create schema if not exists raw') %}
+    {% for source in graph.sources.values() if source.source_name == 'core_lending' %}
+        {% do run_query(raw_parquet_relation('raw.' ~ source.name, folder ~ '/' ~ source.name)) %}
+    {% endfor %}
+{% endmacro %}
+
+{% macro raw_parquet_relation(relation, path) %}
+    {{ return(adapter.dispatch('raw_parquet_relation')(relation, path)) }}
+{% endmacro %}
+
+{% macro default__raw_parquet_relation(relation, path) %}
+    create or replace view {{ relation }} as select * from read_parquet('{{ path }}/*.parquet')
+{% endmacro %}
+
+{% macro spark__raw_parquet_relation(relation, path) %}
+    create table if not exists {{ relation }} using parquet location '{{ path }}'
+{% endmacro %}
