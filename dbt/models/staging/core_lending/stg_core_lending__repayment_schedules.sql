@@ -18,7 +18,7 @@ renamed as (
         -- amounts
         principal_due,
         interest_due,
-        principal_due + interest_due as amount_due,
+        {{ money('principal_due + interest_due') }} as amount_due,
 
         -- dates
         due_date,
