@@ -6,11 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if ! command -v java >/dev/null; then
-  echo "Installing a Java runtime (Debian package) for Spark ..."
-  if [ "$(id -u)" = 0 ]; then APT=(apt-get); else APT=(sudo apt-get); fi
-  "${APT[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq default-jre-headless >/dev/null
-fi
+bash scripts/debian_package.sh java default-jre-headless Spark
 if [ ! -x .venv-spark/bin/dbt ]; then
   echo "Creating .venv-spark with dbt-spark 1.11.0 (session) and pyspark 4.3.0 ..."
   python3.11 -m venv .venv-spark

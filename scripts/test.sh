@@ -3,12 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# The monitoring report is checked in a real headless browser: Debian's chromium.
-if ! command -v chromium >/dev/null; then
-  echo "Installing chromium (Debian package) for the report test ..."
-  if [ "$(id -u)" = 0 ]; then APT=(apt-get); else APT=(sudo apt-get); fi
-  "${APT[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq chromium >/dev/null
-fi
+# The monitoring report and the Data Docs are checked in a real headless browser.
+bash scripts/debian_package.sh chromium chromium "the report and Data Docs tests"
 export DAGSTER_HOME=${DAGSTER_HOME:-$PWD/dagster_home}
 export GX_ANALYTICS_ENABLED=false
 # Two workers (the machine has two cores), a test file in one: its module fixtures are built once.
