@@ -1,6 +1,6 @@
 -- Month-end aging: the daily snapshot on the last day of each month, kept for roll rates
 -- and Pi even when old daily rows are pruned.
-{{ config(unique_key='month_end', partition_by='month_end') }}
+{{ config(unique_key='month_end', partition_by='month_end' if target.type == 'spark' else none) }}
 
 -- depends_on: {{ source('core_lending', 'landed_files') }}
 {% set window = aging_window() %}
