@@ -11,6 +11,7 @@ import datetime as dt
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from contextlib import nullcontext, redirect_stderr, redirect_stdout
 from typing import TextIO
@@ -61,20 +62,22 @@ def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=N
             return
         # Dagster's console log off; what dbt and Great Expectations print goes to the run's log file
         started = time.monotonic()
+        run_id = str(uuid.uuid4())  # not the instance's latest run: a sensor may start one meanwhile
         quiet = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
         log = warehouse_path().parent / "logs" / f"{job_name}-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         try:
             with log.open("w", encoding="utf-8") as out, redirect_stdout(out), redirect_stderr(out):
                 try:
-                    job.execute_in_process(instance=instance, run_config=quiet, **kwargs)
+                    job.execute_in_process(instance=instance, run_config=quiet, run_id=run_id, **kwargs)
                 finally:
-                    run = instance.get_runs(limit=1)[0]
-                    write_events(instance, run.run_id, out)
+                    write_events(instance, run_id, out)
         finally:
-            for line in step_lines(instance, run.run_id):
+            for line in step_lines(instance, run_id):
                 progress(line)
-            progress(f"{job_name} {run.status.value.lower()} in {time.monotonic() - started:.0f}s, log: {log}")
+            run = instance.get_run_by_id(run_id)
+            status = run.status.value.lower() if run else "not started"
+            progress(f"{job_name} {status} in {time.monotonic() - started:.0f}s, log: {log}")
 
     warehouse = warehouse_path()
     with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) if warehouse.exists() else nullcontext() as con:

@@ -14,7 +14,7 @@
     {{ return(adapter.dispatch('raw_parquet_relation')(relation, path)) }}
 {% endmacro %}
 
-{% macro default__raw_parquet_relation(relation, path) %}
+{% macro duckdb__raw_parquet_relation(relation, path) %}
     create or replace view {{ relation }} as select * from read_parquet('{{ path }}/*.parquet')
 {% endmacro %}
 

@@ -37,9 +37,8 @@ def environment(values: dict[str, str]):
 
 
 def seed_checksums() -> dict[str, str]:
-    """Each seed file's checksum, as dbt last parsed it."""
-    manifest = json.loads(dbt_project.manifest_path.read_text())
-    return {n["name"]: n["checksum"]["checksum"] for n in manifest["nodes"].values() if n["resource_type"] == "seed"}
+    """Each seed file's checksum, as dbt parsed it: dagster-dbt's code version of a seed."""
+    return {key.path[-1]: version for key, version in dbt_seeds.code_versions_by_key.items()}
 
 
 def stale_seeds(con: duckdb.DuckDBPyConnection | None) -> list[str]:
