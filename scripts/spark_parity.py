@@ -4,10 +4,10 @@
 
 A generated book (2,000 loans, 4 months: late payments, reversals, write-offs) goes through the
 whole pipeline on DuckDB; its raw layer is written as Parquet, registered on Spark (session
-target, local[*]) and the dbt project built there (seeds, models, data tests). Each mart Spark
-built is compared with DuckDB's: decimals, dates and strings equal, doubles rounded to 9
-decimals. Exit 1 if a mart differs, a dbt node fails on Spark, or a mart is missing there
-that is not in KNOWN_GAPS.
+target, local[*]) and the dbt project built there (seeds, models, data tests, then the dbt unit
+tests). Each mart Spark built is compared with DuckDB's: decimals, dates and strings equal,
+doubles rounded to 9 decimals. Exit 1 if a mart differs or is missing on Spark, or a dbt node (model, seed, data
+test, unit test) fails or is skipped there.
 """
 
 from __future__ import annotations
@@ -25,13 +25,6 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 SPARK_DBT = REPO / ".venv-spark" / "bin" / "dbt"
 FIRST, LAST = dt.date(2025, 1, 1), dt.date(2025, 4, 30)
-# marts that do not build on Spark yet, and why (docs/spark.md)
-KNOWN_GAPS = {
-    "fct_bad_debt_probability_by_horizon": "its Markov chain is a recursive CTE aggregating its own rows, "
-                                           "which Spark refuses (INVALID_RECURSIVE_REFERENCE)",
-}
-
-
 def step(what: str, started: float) -> None:
     print(f"{what} ({time.monotonic() - started:.0f}s)", flush=True)
 
@@ -57,10 +50,13 @@ def spark_build(folder: Path, env: dict[str, str]) -> list[dict]:
     common = ["--target", "spark", "--profiles-dir", ".", "--target-path", str(folder / "spark_target")]
     subprocess.run([*dbt, "run-operation", "register_raw_parquet", "--args", json.dumps({"folder": str(folder / "raw")}),
                     *common], cwd=REPO / "dbt", env=env, check=True)
+    results = []
     with open(folder / "spark_dbt.log", "w") as log:  # a failed model prints Spark's whole plan
-        subprocess.run([*dbt, "build", "--exclude-resource-type", "unit_test", *common], cwd=REPO / "dbt", env=env,
-                       stdout=log, stderr=subprocess.STDOUT)
-    return json.loads((folder / "spark_target" / "run_results.json").read_text())["results"]
+        # the models with their data tests, then the dbt unit tests (which read the built models' columns)
+        for command in (["build", "--exclude-resource-type", "unit_test"], ["test", "--select", "test_type:unit"]):
+            subprocess.run([*dbt, *command, *common], cwd=REPO / "dbt", env=env, stdout=log, stderr=subprocess.STDOUT)
+            results += json.loads((folder / "spark_target" / "run_results.json").read_text())["results"]
+    return results
 
 
 def compare(warehouse: Path, spark_marts: Path) -> dict[str, tuple[int, int, int]]:
@@ -107,14 +103,11 @@ def main(folder: Path) -> int:
               + (f" ({only_duckdb} only on DuckDB, {only_spark} only on Spark)" if only_duckdb or only_spark else ""))
     missing = sorted(marts - set(differences))
     for mart in missing:
-        print(f"  {mart:40s} not built on Spark" + (f": {KNOWN_GAPS[mart]}" if mart in KNOWN_GAPS else ""))
-    unexplained = [m for m in missing if m not in KNOWN_GAPS and not any(m in s for s in skipped)]
-    unexplained_failures = [f for f in failed if f.split(".")[-1] not in KNOWN_GAPS]
+        print(f"  {mart:40s} not built on Spark")
     differing = [m for m, (_, a, b) in differences.items() if a or b]
     print(f"{len(differences) - len(differing)} of {len(marts)} marts identical on both engines; "
-          f"failed on Spark: {unexplained_failures or 'none but the known gaps'}")
-    return 1 if differing or unexplained or unexplained_failures else 0
-
+          f"failed on Spark: {failed or 'none'}; skipped: {skipped or 'none'}")
+    return 1 if differing or missing or failed or skipped else 0
 
 if __name__ == "__main__":
     sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "data" / "spark_parity"))

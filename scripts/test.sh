@@ -7,6 +7,6 @@ bash scripts/setup.sh
 bash scripts/debian_package.sh chromium chromium "the report and Data Docs tests"
 export DAGSTER_HOME=${DAGSTER_HOME:-$PWD/dagster_home}
 export GX_ANALYTICS_ENABLED=false
-# Two workers (the machine has two cores), a test file in one: its module fixtures are built once.
-exec .venv/bin/python -m pytest tests -p no:cacheprovider -W ignore::DeprecationWarning -n 2 --dist loadfile \
+# Two workers (the machine has two cores); a test file, or a group of files (tests/conftest.py), in one.
+exec .venv/bin/python -m pytest tests -p no:cacheprovider -W ignore::DeprecationWarning -n 2 --dist loadgroup \
   --durations=25 "$@"

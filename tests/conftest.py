@@ -13,8 +13,16 @@ REPO = Path(__file__).resolve().parents[1]
 # and BI folders default to a scratch folder (tests point them at their own with warehouse_at).
 _scratch = Path(tempfile.mkdtemp(prefix="lending-tests-"))
 shutil.copytree(REPO / "expectations", _scratch / "expectations", ignore=shutil.ignore_patterns("uncommitted"))
+# The pipeline's warehouse is <scratch>/current/warehouse.duckdb all session long, `current` a link to the
+# folder of the test at hand (warehouse_at): dbt's saved parse holds the profile, the warehouse's path
+# included, and a dbt run on another path parses the whole project again (3-4 s, three times a pipeline).
+# Dagster's dbt runs start from this process's saved parse, <scratch>/dbt_target (dbt_manifest).
+DBT_TARGET = _scratch / "dbt_target"
+CURRENT = _scratch / "current"
+(_scratch / "default").mkdir()
+CURRENT.symlink_to(_scratch / "default")
 os.environ.update(GX_ANALYTICS_ENABLED="false", LENDING_GX_ROOT=str(_scratch / "expectations"),
-                  LENDING_WAREHOUSE=str(_scratch / "warehouse.duckdb"), LENDING_LANDING=str(_scratch / "landing"),
+                  LENDING_WAREHOUSE=str(CURRENT / "warehouse.duckdb"), LENDING_LANDING=str(_scratch / "landing"),
                   LENDING_TAPES=str(_scratch / "tapes"), LENDING_BI=str(_scratch / "bi"))
 os.environ.setdefault("DAGSTER_HOME", str(REPO / "dagster_home"))
 UNTOUCHED = (REPO / "expectations" / "gx" / "uncommitted", REPO / "data")
@@ -36,31 +44,55 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Each test file runs on one worker, so that its module fixtures are built once; the files marked
+    xdist_group("book") share one worker, so that the generated book they read is built once."""
+    for item in items:
+        if not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
-    """Dagster reads the dbt manifest: parse once so that it matches the models on disk (one worker at a
-    time: they write the same target/)."""
+    """Dagster reads the dbt manifest in dbt/target: parse once so that it matches the models on disk (one
+    worker at a time: they write the same folder). That parse, made with this process's profile, is where
+    its dbt runs start from."""
     import fcntl
 
     from dagster_project.lib.settings import DBT_DIR
-    from dagster_project.pipeline import prepare_dbt
+    from dagster_project.pipeline import run_dbt
 
     (DBT_DIR / "target").mkdir(exist_ok=True)
     with open(DBT_DIR / "target" / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        prepare_dbt()
+        run_dbt("parse", "--quiet", target_path=str(DBT_DIR / "target"))
+        DBT_TARGET.mkdir(exist_ok=True)
+        shutil.copy(DBT_DIR / "target" / "partial_parse.msgpack", DBT_TARGET)
 
 
 @contextmanager
 def warehouse_at(folder: Path):
-    """Point the pipeline at <folder>/warehouse.duckdb, <folder>/landing, <folder>/tapes and <folder>/bi for
-    the duration."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LENDING_WAREHOUSE", str(folder / "warehouse.duckdb"))
-        mp.setenv("LENDING_LANDING", str(folder / "landing"))
-        mp.setenv("LENDING_BI", str(folder / "bi"))
-        mp.setenv("LENDING_TAPES", str(folder / "tapes"))
-        yield folder
+    """Point the pipeline at <folder>/warehouse.duckdb (through the link `current`), <folder>/landing,
+    <folder>/tapes and <folder>/bi for the duration, and Dagster's dbt runs at this process's saved parse."""
+    folder.mkdir(parents=True, exist_ok=True)
+    before = CURRENT.readlink()
+    _point_current_at(folder)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("LENDING_LANDING", str(folder / "landing"))
+            mp.setenv("LENDING_BI", str(folder / "bi"))
+            mp.setenv("LENDING_TAPES", str(folder / "tapes"))
+            mp.setenv("DBT_TARGET_PATH", str(DBT_TARGET))
+            yield folder
+    finally:
+        _point_current_at(before)
+
+
+def _point_current_at(folder: Path) -> None:
+    link = _scratch / "current.new"
+    link.symlink_to(folder)
+    link.replace(CURRENT)
 
 
 def query(folder: Path, sql: str, params=None) -> list[tuple]:

@@ -12,7 +12,8 @@ BOOK = BookConfig(n_loans=20_000, months=12, start="2025-01-01", seed=5, write_o
 @pytest.fixture(scope="session")
 def book(tmp_path_factory):
     """A generated book of 20,000 loans over 2025 through the whole pipeline, shared by the risk and
-    collections tests (its truth in <book>/landing/_truth)."""
+    collections tests (its truth in <book>/landing/_truth). The files that read it are marked
+    xdist_group("book"): one worker runs them all, and builds the book once."""
     folder = tmp_path_factory.mktemp("book")
     with warehouse_at(folder):
         generate_book(BOOK, folder / "landing")

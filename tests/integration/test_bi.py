@@ -21,6 +21,8 @@ from dagster_project.lib.report import CHARTS, FONT_FAMILY, REPORT_DIR
 from dagster_project.lib.settings import DBT_DIR
 from tests.conftest import query
 
+pytestmark = pytest.mark.xdist_group("book")  # the shared book: tests/integration/conftest.py
+
 
 def test_a_sqlalchemy_client_reads_every_mart_read_only(book):
     marts = {r[0] for r in query(book, "select table_name from information_schema.tables "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import random
 import tempfile
 from decimal import Decimal
@@ -162,8 +161,11 @@ def age_in_chained_runs(folder: Path, run_days: int, chain_from: dt.date = FIRST
             with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
                 load_days(con, folder / "landing", [start + dt.timedelta(days=i) for i in range((end - start).days)])
                 days = aging_window(con, start, end)
-            dbt(["run", "--select", "int_repayment_schedules_accumulated", "fct_loan_aging_daily",
-                 "--vars", json.dumps({"min_date": str(days.start), "max_date": str(days.end)})])
+            # the window as the daily job passes it: not --vars, which re-parse the whole project
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("LENDING_MIN_DATE", str(days.start))
+                mp.setenv("LENDING_MAX_DATE", str(days.end))
+                dbt(["run", "--select", "int_repayment_schedules_accumulated", "fct_loan_aging_daily"])
 
 
 def snapshot(folder: Path) -> dict:

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import query
 
+pytestmark = pytest.mark.xdist_group("book")  # the shared book: tests/integration/conftest.py
+
 
 def ledger(book, name):
     return f"read_parquet('{book}/landing/2*/{name}.parquet')"

@@ -13,6 +13,8 @@ from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
 from demo_book.generator import OPEN_STATES, STATES
 from tests.conftest import query
 
+pytestmark = pytest.mark.xdist_group("book")  # the shared book: tests/integration/conftest.py
+
 BUCKETS = STATES[:OPEN_STATES]
 
 

@@ -12,6 +12,8 @@ from dagster_project.lib.tapes import land_tape, load_tape, tape_mapping
 from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 
+pytestmark = pytest.mark.xdist_group("book")  # the shared book: tests/integration/conftest.py
+
 RISK_MODELS = ("int_loan_month_end_states int_loan_state_transitions int_bad_debt_definitions fct_roll_rates_monthly "
                "fct_roll_rates_pooled fct_bad_debt_probability_by_horizon")
 

@@ -6,8 +6,9 @@
   - markov: the pooled roll-rate matrix (fct_roll_rates_pooled) as a chain with two absorbing
     states, bad and paid off. Rows of an asset class with few moves are blended with the whole
     portfolio's row: weight z = min(1, sqrt(moves / var credibility_full_transitions)). Then
-    V(i, h + 1) = R(i, bad) + sum_j Q(i, j) V(j, h) from V(i, 0) = 0 (a recursion over h), and
-    the same for paid off and for the expected months still open, E(i, h + 1) = 1 + sum_j Q E(j, h).
+    V(i, h + 1) = R(i, bad) + sum_j Q(i, j) V(j, h) from V(i, 0) = 0 (a recursion over h, in the
+    macro markov_chain_steps), and the same for paid off and for the expected months still open,
+    E(i, h + 1) = 1 + sum_j Q E(j, h).
     A loan that goes bad in month t stopped paying when it started its shortest road to bad (from
     bucket i to bad takes d = the bucket steps between them, to written off one more): it paid
     max(0, t - d) installments first. installments_paid_before_bad is their mean over the loans
@@ -195,31 +196,7 @@ horizon_limit as (
 
 chain_steps (portfolio, asset_class, from_state, horizon_months, pi, paid_off_probability, months_open) as (
 
-    select portfolio, asset_class, from_state, 0, cast(0 as double), cast(0 as double), cast(0 as double)
-    from absorbing_moves
-
-    union all
-
-    select
-        transient_moves.portfolio,
-        transient_moves.asset_class,
-        transient_moves.from_state,
-        previous.horizon_months + 1,
-        max(absorbing_moves.to_bad) + sum(transient_moves.probability * previous.pi),
-        max(absorbing_moves.to_paid_off) + sum(transient_moves.probability * previous.paid_off_probability),
-        1 + sum(transient_moves.probability * previous.months_open)
-    from chain_steps as previous
-    inner join transient_moves
-        on previous.portfolio = transient_moves.portfolio
-        and previous.asset_class = transient_moves.asset_class
-        and previous.from_state = transient_moves.to_state
-    inner join absorbing_moves
-        on transient_moves.portfolio = absorbing_moves.portfolio
-        and transient_moves.asset_class = absorbing_moves.asset_class
-        and transient_moves.from_state = absorbing_moves.from_state
-    where previous.horizon_months < (select max_horizon from horizon_limit)
-    group by transient_moves.portfolio, transient_moves.asset_class, transient_moves.from_state,
-        previous.horizon_months
+    {{ markov_chain_steps('transient_moves', 'absorbing_moves', 'horizon_limit') }}
 
 ),
 
