@@ -178,7 +178,7 @@ absorbing_moves as (
 book_life as (
 
     -- the longest remaining life of a loan at the book's last month end
-    select max({{ dbt.datediff('last_month_end.month_end', 'loans.maturity_date', 'month') }})
+    select max({{ calendar_months_between('last_month_end.month_end', 'loans.maturity_date') }})
         + {{ var('remaining_life_tail_months') }} as months
     from loans
     cross join (select max(month_end) as month_end from states where portfolio = 'book') as last_month_end

@@ -66,7 +66,7 @@ loan_month_ends as (
         states.overdue_amount,
         ifrs9_stages.grade as ifrs9_stage,
         cast(loans.interest_rate as double) / 12 as monthly_rate,
-        {{ dbt.datediff('states.month_end', 'loans.maturity_date', 'month') }} as months_to_maturity,
+        {{ calendar_months_between('states.month_end', 'loans.maturity_date') }} as months_to_maturity,
         longest_horizon.horizon_months as longest_horizon_months
     from states
     inner join loans on states.loan_id = loans.loan_id

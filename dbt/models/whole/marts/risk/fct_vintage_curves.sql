@@ -14,7 +14,7 @@ vintages as (
         loan_id,
         month_end,
         cast({{ dbt.date_trunc('month', 'origination_date') }} as date) as origination_month,
-        {{ dbt.datediff(dbt.date_trunc('month', 'origination_date'), 'month_end', 'month') }} as months_on_book,
+        {{ calendar_months_between('origination_date', 'month_end') }} as months_on_book,
         principal_amount,
         max(case when days_past_due > 30 or state = 'written_off' then 1 else 0 end) over (
             partition by loan_id order by month_end rows between unbounded preceding and current row) as ever_30,
