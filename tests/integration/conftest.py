@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 
 import pytest
 
@@ -14,6 +15,12 @@ def book(tmp_path_factory):
     """A generated book of 20,000 loans over 2025 through the whole pipeline, shared by the risk and
     collections tests (its truth in <book>/landing/_truth). The files that read it are marked
     xdist_group("book"): one worker runs them all, and builds the book once."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the workers' folders share a parent, one per test run
+        try:
+            (tmp_path_factory.getbasetemp().parent / "book.built").touch(exist_ok=False)
+        except FileExistsError:
+            pytest.fail("the shared book is being built by a second worker: the xdist_group is not honoured "
+                        "(run with --dist loadgroup; pytest 9.2 breaks it, see pyproject.toml)")
     folder = tmp_path_factory.mktemp("book")
     with warehouse_at(folder):
         generate_book(BOOK, folder / "landing")
