@@ -37,11 +37,13 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """The suite fails if it changed the repository's Data Docs and validation results or its data/ folder."""
+    """The suite fails if it changed the repository's Data Docs and validation results or its data/ folder.
+    Each process then removes its scratch folder."""
     changed = [str(folder) for folder, before in session.config.untouched.items() if _listing(folder) != before]
     if changed and not os.environ.get("PYTEST_XDIST_WORKER"):
         session.config.get_terminal_writer().line(f"FAILED: the tests changed {', '.join(changed)}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    shutil.rmtree(_scratch, ignore_errors=True)  # this process's scratch folder (pytest keeps its own tmp_path)
 
 
 @pytest.hookimpl(tryfirst=True)
