@@ -104,17 +104,23 @@ def compiled_aging_sql(first: dt.date, last: dt.date) -> str:
     return (path / "fct_loan_aging_daily.sql").read_text()
 
 
+def generate(loans: int, landing: Path) -> None:
+    """The benchmark's book into landing (13 months, every loan disbursed in the first), unless it is there."""
+    if (landing / "_truth" / "summary.json").exists():
+        return
+    # in a process of its own: a child process starts with its parent's peak memory as its own (Linux keeps
+    # the high-water mark across fork and exec), and generating 1,000,000 loans peaks at about 15 GB
+    t0 = time.monotonic()
+    subprocess.run([PYTHON, "-c", "import sys, pathlib; from demo_book.generator import BookConfig, generate_book; "
+                    f"generate_book(BookConfig(n_loans={loans}, months=13, start='{START}', origination_months=1), "
+                    f"pathlib.Path(sys.argv[1]))", str(landing)], check=True, cwd=REPO)
+    print(f"generated {loans:,} loans in {time.monotonic() - t0:.0f}s", file=sys.stderr)
+
+
 def bench(loans: int, work: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     landing = work / "landing"
-    if not (landing / "_truth" / "summary.json").exists():
-        # in a process of its own: a child process starts with its parent's peak memory as its own (Linux keeps
-        # the high-water mark across fork and exec), and generating 1,000,000 loans peaks at about 15 GB
-        t0 = time.monotonic()
-        subprocess.run([PYTHON, "-c", "import sys, pathlib; from demo_book.generator import BookConfig, generate_book; "
-                        f"generate_book(BookConfig(n_loans={loans}, months=13, start='{START}', origination_months=1), "
-                        f"pathlib.Path(sys.argv[1]))", str(landing)], check=True, cwd=REPO)
-        print(f"generated {loans:,} loans in {time.monotonic() - t0:.0f}s", file=sys.stderr)
+    generate(loans, landing)
     day = lambda n: START + dt.timedelta(days=n - 1)  # noqa: E731 - day n of the book, 1-based
     results = {"loans": loans}
     full, early = work / "full", work / "early"

@@ -26,7 +26,7 @@ import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from bench.benchmark import START, child  # noqa: E402
+from bench.benchmark import START, child, generate  # noqa: E402
 from scripts.spark_parity import raw_as_parquet  # noqa: E402
 
 SPARK_DBT = REPO / ".venv-spark" / "bin" / "dbt"
@@ -68,10 +68,7 @@ def main() -> None:
     work, loans = args.work, args.loans
     day = lambda n: START + dt.timedelta(days=n - 1)  # noqa: E731 - day n of the book, 1-based
     landing = work / "landing"
-    if not (landing / "_truth" / "summary.json").exists():
-        subprocess.run([sys.executable, "-c", "import sys, pathlib; from demo_book.generator import BookConfig, "
-                        f"generate_book; generate_book(BookConfig(n_loans={loans}, months=13, start='{START}', "
-                        "origination_months=1), pathlib.Path(sys.argv[1]))", str(landing)], check=True, cwd=REPO)
+    generate(loans, landing)
     full = work / "full"
     full.mkdir(parents=True, exist_ok=True)
     (full / "warehouse.duckdb").unlink(missing_ok=True)
