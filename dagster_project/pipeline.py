@@ -18,7 +18,7 @@ from typing import TextIO
 
 import duckdb
 
-from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE, duckdb_config, tapes_path, warehouse_path
+from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE, duckdb_config, engine, tapes_path, warehouse_path
 
 
 def run_dbt(*args: str, target_path: str | None = None) -> None:
@@ -143,15 +143,14 @@ def write_events(instance, run_id: str, out: TextIO) -> None:
 def build_empty_daily_models() -> None:
     """A warehouse without ledgers (tapes only): empty raw ledger tables and daily models, so that the
     marts build on the tapes alone. Nothing is aged; a warehouse that has ledgers is left as it is."""
-    from dagster_project.lib.contract import LEDGERS
-    from dagster_project.lib.loader import GATE_DDL, LANDED_FILES_DDL, create_tape_table, raw_table_ddl
+    from dagster_project.lib.loader import create_raw_tables
 
+    if engine() != "duckdb":
+        raise NotImplementedError("A warehouse of tapes only (no --first/--last) is built on DuckDB only: "
+                                  "on Spark, run the daily job over the ledgers' days")
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse_path()), config=duckdb_config()) as con:
-        con.execute("create schema if not exists raw")
-        for ddl in (LANDED_FILES_DDL, GATE_DDL, *(raw_table_ddl(ledger) for ledger in LEDGERS.values())):
-            con.execute(ddl)
-        create_tape_table(con)
+        create_raw_tables(con)
         aged = con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
                            "and table_name = 'fct_loan_aging_daily'").fetchone()[0]
     if aged:

@@ -53,9 +53,18 @@ class DbtCli(DbtCliResource):
         return None
 
 
+def dbt_for_engine() -> DbtCli:
+    """dbt on the engine LENDING_ENGINE names: this environment's dbt on DuckDB, or .venv-spark's dbt with the
+    target spark (profiles.yml; LENDING_DBT_TARGET picks a cluster's target, spark_thrift or spark_http)."""
+    if settings.engine() == "duckdb":
+        return DbtCli(project_dir=dbt_project, dbt_executable=str(settings.DBT_EXECUTABLE))
+    if not settings.SPARK_DBT_EXECUTABLE.exists():
+        raise FileNotFoundError(f"LENDING_ENGINE=spark needs dbt-spark in {settings.SPARK_DBT_EXECUTABLE.parent.parent}: "
+                                "run `bash scripts/setup_spark.sh` first")
+    return DbtCli(project_dir=dbt_project, dbt_executable=str(settings.SPARK_DBT_EXECUTABLE),
+                  target=os.environ.get("LENDING_DBT_TARGET") or "spark")
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={
-        "dbt": DbtCli(project_dir=dbt_project, dbt_executable=str(settings.DBT_EXECUTABLE)),
-        "warehouse": Warehouse(),
-    })
+    return dg.Definitions(resources={"dbt": dbt_for_engine(), "warehouse": Warehouse()})

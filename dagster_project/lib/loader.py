@@ -182,6 +182,13 @@ def raw_table_ddl(ledger: Ledger) -> str:
     )
 
 
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every raw table, empty where it is new."""
+    create_tape_table(con)
+    for ddl in (LANDED_FILES_DDL, QUARANTINE_DDL, GATE_DDL, *(raw_table_ddl(ledger) for ledger in LEDGERS.values())):
+        con.execute(ddl)
+
+
 def _csv_header(path: Path) -> list[str]:
     """The header of a CSV file: UTF-8, with or without the byte-order mark that Excel writes."""
     try:
@@ -424,16 +431,13 @@ def _replace_days(con, files, staged, rejects, days):
     """Inside the load's transaction: each ledger's good rows of these days, its quarantined rows, the
     landed_files log and the days' contract gate."""
     day_list = ", ".join(f"date '{d.isoformat()}'" for d in days)
-    for ddl in (LANDED_FILES_DDL, QUARANTINE_DDL, GATE_DDL):
-        con.execute(ddl)
-    create_tape_table(con)
+    create_raw_tables(con)
     con.execute(f"delete from raw.landed_files where landing_date in ({day_list})")
     con.execute(f"delete from raw.quarantine where landing_date in ({day_list})")
     # the days' rows change, so both gates decide them again; a release stays (a decision on the day)
     con.execute(f"delete from raw.landing_day_gate where landing_date in ({day_list}) and gate <> 'release'")
     rows, quarantined, held = {}, {}, {}
     for name, ledger in LEDGERS.items():
-        con.execute(raw_table_ddl(ledger))
         con.execute(f"delete from raw.{name} where _landing_date in ({day_list})")
         typed = ", ".join(f"cast({c.name} as {c.type}) as {c.name}" for c in ledger.columns)
         values = ", ".join(f"'{c.name}': s.{c.name}" for c in ledger.columns if not c.personal)

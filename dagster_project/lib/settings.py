@@ -15,6 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt"
 # dbt of this interpreter's environment, whether or not the venv is activated: the one used everywhere.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+# dbt with dbt-spark, in an environment of its own (scripts/setup_spark.sh, docs/spark.md).
+SPARK_DBT_EXECUTABLE = REPO / ".venv-spark" / "bin" / "dbt"
+ENGINES = ("duckdb", "spark")  # each the name of its dbt target (dbt/profiles.yml)
 # The real month-end tape of ../shared (see its README), which the demo lands as uci_credit_card.
 UCI_TAPE = REPO.parent / "shared" / "data" / "uci_credit_card" / "UCI_Credit_Card.csv"
 UCI_MAPPING = REPO / "mappings" / "uci_credit_card.yaml"
@@ -22,6 +25,21 @@ UCI_MAPPING = REPO / "mappings" / "uci_credit_card.yaml"
 
 def _path(variable: str, default: Path) -> Path:
     return Path(os.environ.get(variable) or default).resolve()
+
+
+def engine() -> str:
+    """Where dbt builds the models: "duckdb" (the default, the warehouse file) or "spark" (the dbt target of
+    that name; the loader then also writes the raw layer as Parquet and the warehouse file reads Spark's
+    tables through views: lib/raw_layer.py)."""
+    name = os.environ.get("LENDING_ENGINE") or "duckdb"
+    if name not in ENGINES:
+        raise ValueError(f"LENDING_ENGINE is {name!r}: it must be one of {', '.join(ENGINES)}")
+    return name
+
+
+def spark_path() -> Path:
+    """Spark's folder: its tables (warehouse/) and metastore, and the raw layer (raw/) the loader writes."""
+    return _path("LENDING_SPARK_DIR", REPO / "data" / "spark")
 
 
 def warehouse_path() -> Path:

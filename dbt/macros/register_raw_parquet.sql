@@ -1,9 +1,12 @@
 {#
-  The raw layer as Parquet files: every source table of core_lending read from
-  <folder>/<table>/ (one folder of Parquet files per table), as a table over the files on Spark
-  and a view over them on DuckDB. `dbt run-operation register_raw_parquet --args '{folder: ...}'`
+  The raw layer as Parquet files: every source table of core_lending read from <folder>/<table>/
+  (the loader's folders, a folder per landing day: dagster_project/lib/raw_layer.py), as a table
+  over the files on Spark and a view over them on DuckDB. On Spark it runs at the start of every
+  dbt invocation (on-run-start), with the folder the pipeline writes; by hand:
+  `dbt run-operation register_raw_parquet --args '{folder: ...}'`.
 #}
 {% macro register_raw_parquet(folder) %}
+    {% if not execute %}{% do return('') %}{% endif %}  {# the graph is empty while dbt parses #}
     {% do run_query('create schema if not exists raw') %}
     {% for source in graph.sources.values() if source.source_name == 'core_lending' %}
         {% do run_query(raw_parquet_relation('raw.' ~ source.name, folder ~ '/' ~ source.name)) %}
@@ -15,9 +18,10 @@
 {% endmacro %}
 
 {% macro duckdb__raw_parquet_relation(relation, path) %}
-    create or replace view {{ relation }} as select * from read_parquet('{{ path }}/*.parquet')
+    create or replace view {{ relation }} as select * from read_parquet('{{ path }}/**/*.parquet')
 {% endmacro %}
 
+{# the files' own columns, landing day included: no partition columns inferred from the folder names #}
 {% macro spark__raw_parquet_relation(relation, path) %}
-    create table if not exists {{ relation }} using parquet location '{{ path }}'
+    create table if not exists {{ relation }} using parquet options (recursiveFileLookup 'true') location '{{ path }}'
 {% endmacro %}

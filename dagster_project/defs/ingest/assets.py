@@ -4,11 +4,12 @@ import dagster as dg
 
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
 from dagster_project.defs.resources import Warehouse
+from dagster_project.lib import settings
 from dagster_project.lib.contract import LEDGERS
 from dagster_project.lib.gate import blocked_days
 from dagster_project.lib.loader import load_days
+from dagster_project.lib.raw_layer import write_ledger_days
 from dagster_project.lib.restatement import missing_days
-from dagster_project.lib.settings import landing_path
 
 LANDED_FILES = dg.AssetKey(["core_lending", "landed_files"])
 ALLOW_INCOMPLETE_TAG = "lending/allow_incomplete"  # "true": load days without their completion marker
@@ -48,9 +49,11 @@ def load_landed_ledgers(context: dg.AssetExecutionContext, warehouse: Warehouse)
     window = context.partition_time_window
     days = [window.start.date() + dt.timedelta(days=i) for i in range((window.end - window.start).days)]
     allow_incomplete = context.run.tags.get(ALLOW_INCOMPLETE_TAG) == "true"
-    context.log.info(f"Loading {len(days)} day(s) {days[0]} .. {days[-1]} from {landing_path()}")
+    context.log.info(f"Loading {len(days)} day(s) {days[0]} .. {days[-1]} from {settings.landing_path()}")
     with warehouse.connect() as con:
-        loaded = load_days(con, landing_path(), days, allow_incomplete=allow_incomplete)
+        loaded = load_days(con, settings.landing_path(), days, allow_incomplete=allow_incomplete)
+        if settings.engine() == "spark":
+            write_ledger_days(con, settings.spark_path() / "raw", days)
         missing = missing_days(con, days[-1])
         blocked = blocked_days(con, days[-1])
     if missing:

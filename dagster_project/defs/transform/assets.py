@@ -10,6 +10,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_project.defs.partitions import WAREHOUSE_POOL, daily_partitions
 from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.transform.project import dbt_project
+from dagster_project.lib import settings
+from dagster_project.lib.loader import create_raw_tables
+from dagster_project.lib.raw_layer import mirror_spark_tables, write_ledger_days, write_whole_tables
 from dagster_project.lib.restatement import aging_window
 
 DAILY_SELECTOR = "tag:daily"  # the rest is rebuilt whole
@@ -34,6 +37,31 @@ def environment(values: dict[str, str]):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def documented_columns() -> dict[str, list[str]]:
+    """Each model's columns in the order its YAML lists them."""
+    nodes = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+    return {node["name"]: list(node["columns"]) for node in nodes if node["resource_type"] in ("model", "seed")}
+
+
+@contextmanager
+def on_engine(warehouse: Warehouse):
+    """Around a dbt invocation on Spark: the raw tables without a landing day written for Spark before it,
+    and Spark's tables made views of the warehouse file after it (lib/raw_layer.py). Nothing on DuckDB."""
+    if settings.engine() == "duckdb":
+        yield
+        return
+    with warehouse.connect() as con:
+        create_raw_tables(con)  # Spark reads every source from the first run, the seeds' included
+        write_whole_tables(con, settings.spark_path() / "raw")
+        write_ledger_days(con, settings.spark_path() / "raw", [])
+    try:
+        with environment({"LENDING_SPARK_DIR": str(settings.spark_path())}):  # dbt runs from dbt/: made absolute
+            yield
+    finally:
+        with warehouse.connect() as con:
+            mirror_spark_tables(con, settings.spark_path() / "warehouse", documented_columns())
 
 
 def seed_checksums() -> dict[str, str]:
@@ -116,7 +144,7 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
                             f"{restated[0]} .. {restated[-1]} (aging {days.start} .. {days.end})")
     bounds = {"LENDING_MIN_DATE": FIRST_DAY if config.full_refresh else days.start.isoformat(),
               "LENDING_MAX_DATE": days.end.isoformat()}
-    with environment(bounds):  # not --vars: a var that changes re-parses the whole dbt project
+    with environment(bounds), on_engine(warehouse):  # not --vars: a changed var re-parses the whole dbt project
         yield from dbt.cli([*BUILD, *FULL_REFRESH[config.full_refresh]], context=context).stream()
     # the restated partitions, so that Dagster shows them as rematerialized by this run
     for key in (k for k in context.selected_asset_keys if k.path[0] == "marts" and k in context.assets_def.keys):
@@ -133,10 +161,11 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
     pool=WAREHOUSE_POOL,
     name="dbt_seeds",
 )
-def dbt_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     """The lender's configuration (bucket edges, rules, thresholds, ladders): every seed, with the tests
     on seeds alone (cautious: a test that also reads a model runs with that model)."""
-    yield from dbt.cli([*BUILD, "--indirect-selection", "cautious"], context=context).stream()
+    with on_engine(warehouse):
+        yield from dbt.cli([*BUILD, "--indirect-selection", "cautious"], context=context).stream()
 
 
 @dbt_assets(
@@ -151,4 +180,5 @@ def dbt_marts(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: Db
     """The marts that are rebuilt whole after each daily run: month-end risk history and collections."""
     with warehouse.connect(read_only=True) as con:
         require_current_seeds(con)
-    yield from dbt.cli([*BUILD, *FULL_REFRESH[config.full_refresh]], context=context).stream()
+    with on_engine(warehouse):
+        yield from dbt.cli([*BUILD, *FULL_REFRESH[config.full_refresh]], context=context).stream()
