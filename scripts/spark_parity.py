@@ -1,13 +1,15 @@
-"""The same dbt models on local Spark and on DuckDB, compared mart by mart, row for row.
+"""The whole pipeline on DuckDB and on local Spark (LENDING_ENGINE=spark), compared row for row.
 
-    bash scripts/spark_parity.sh [folder]    # installs .venv-spark first (pyspark, dbt-spark)
+    bash scripts/spark_parity.sh [folder]    # installs the Spark path first (scripts/setup_spark.sh)
 
-A generated book (2,000 loans, 4 months: late payments, reversals, write-offs) goes through the
-whole pipeline on DuckDB; its raw layer is written as Parquet, registered on Spark (session
-target, local[*]) and the dbt project built there (seeds, models, data tests, then the dbt unit
-tests). Each mart Spark built is compared with DuckDB's: decimals, dates and strings equal,
-doubles rounded to 9 decimals. Exit 1 if a mart differs or is missing on Spark, or a dbt node (model, seed, data
-test, unit test) fails or is skipped there.
+One generated book (2,000 loans, 4 months: late payments, reversals, write-offs, promises), with a
+collection action that breaks the contract (quarantined) and a landing day that arrives late, goes
+through the same runs on each engine: the days before the gap; the days after it, which the gap
+stops; the late day, which ages it and every later day; then the marts, the quality gate and the
+BI publication. Then the dbt unit tests run on Spark. Compared: every mart (decimals, dates and
+strings equal, doubles to 9 decimals), the quarantine, the landing-day gate, every Dagster check
+result of every run, and every published table. Exit 1 on any difference, a mart missing on
+Spark, or a dbt unit test that fails or is skipped there.
 """
 
 from __future__ import annotations
@@ -23,91 +25,156 @@ from pathlib import Path
 import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
+PYTHON = REPO / ".venv" / "bin" / "python"
 SPARK_DBT = REPO / ".venv-spark" / "bin" / "dbt"
 FIRST, LAST = dt.date(2025, 1, 1), dt.date(2025, 4, 30)
+GAP = dt.date(2025, 3, 12)  # lands only after the days that follow it
+BAD_DAY = dt.date(2025, 2, 14)  # one collection action with an unknown action type: quarantined alone
+# (first, last, marts, must fail): the run after the gap is stopped by the blocking check no_landing_day_missing
+RUNS = [(FIRST, GAP - dt.timedelta(days=1), False, False), (GAP + dt.timedelta(days=1), LAST, False, True),
+        (GAP, GAP, True, False)]
+
+
 def step(what: str, started: float) -> None:
     print(f"{what} ({time.monotonic() - started:.0f}s)", flush=True)
 
 
-def duckdb_book(folder: Path, env: dict[str, str]) -> None:
-    lending = str(REPO / ".venv" / "bin" / "lending")
-    subprocess.run([lending, "generate", "--loans", "2000", "--months", "4", "--start", FIRST.isoformat(),
-                    "--out", str(folder / "landing")], env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([lending, "run", "--first", FIRST.isoformat(), "--last", LAST.isoformat()], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+def write_book(landing: Path) -> None:
+    subprocess.run([str(REPO / ".venv" / "bin" / "lending"), "generate", "--loans", "2000", "--months", "4",
+                    "--start", FIRST.isoformat(), "--write-off-dpd", "60", "--out", str(landing)],  # write-offs in 4 months
+                   check=True, stdout=subprocess.DEVNULL)
+    actions = landing / BAD_DAY.isoformat() / "collection_actions.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * from '{actions}' union all (select * replace (action_id || '-X' as action_id, "
+                    f"'shout' as action_type) from '{actions}' limit 1)) to '{actions}.new' (format parquet)")
+    os.replace(f"{actions}.new", actions)
 
 
-def raw_as_parquet(warehouse: Path, folder: Path) -> None:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for (table,) in con.execute("select table_name from information_schema.tables where table_schema = 'raw'"
-                                    ).fetchall():
-            (folder / table).mkdir(parents=True, exist_ok=True)
-            con.execute(f"copy raw.{table} to '{folder / table / 'part-0.parquet'}' (format parquet)")
+def engine_env(folder: Path, engine: str) -> dict[str, str]:
+    return {**os.environ, "LENDING_ENGINE": engine, "LENDING_WAREHOUSE": str(folder / "warehouse.duckdb"),
+            "LENDING_LANDING": str(folder / "landing"), "LENDING_BI": str(folder / "bi"),
+            "LENDING_TAPES": str(folder / "tapes"), "LENDING_SPARK_DIR": str(folder / "spark"),
+            "DAGSTER_HOME": str(folder / "dagster_home"), "GX_ANALYTICS_ENABLED": "false"}
 
 
-def spark_build(folder: Path, env: dict[str, str]) -> list[dict]:
-    dbt = [str(SPARK_DBT), "--no-use-colors", "--quiet"]
-    common = ["--target", "spark", "--profiles-dir", ".", "--target-path", str(folder / "spark_target")]
-    subprocess.run([*dbt, "run-operation", "register_raw_parquet", "--args", json.dumps({"folder": str(folder / "raw")}),
-                    *common], cwd=REPO / "dbt", env=env, check=True)
-    results = []
-    with open(folder / "spark_dbt.log", "w") as log:  # a failed model prints Spark's whole plan
-        # the models with their data tests, then the dbt unit tests (which read the built models' columns)
-        for command in (["build", "--exclude-resource-type", "unit_test"], ["test", "--select", "test_type:unit"]):
-            subprocess.run([*dbt, *command, *common], cwd=REPO / "dbt", env=env, stdout=log, stderr=subprocess.STDOUT)
-            results += json.loads((folder / "spark_target" / "run_results.json").read_text())["results"]
-    return results
+def run_engine(folder: Path, engine: str, book: Path, started: float) -> list[dict[str, bool]]:
+    """The runs of RUNS on one engine, the gap's day held back until its run; each run's check results."""
+    (folder / "dagster_home").mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-r", str(book), str(folder / "landing")], check=True)
+    late = folder / "landing" / GAP.isoformat()
+    late.rename(folder / "late")
+    checks = []
+    for first, last, marts, must_fail in RUNS:
+        if first == GAP:
+            (folder / "late").rename(late)
+        result = folder / f"checks-{first}.json"
+        with open(folder / "pipeline.log", "a") as log:
+            subprocess.run([str(PYTHON), __file__, "--run", str(first), str(last), str(marts), str(result)],
+                           env=engine_env(folder, engine), stdout=log, stderr=subprocess.STDOUT, check=True)
+        outcome = json.loads(result.read_text())
+        if outcome["failed"] != must_fail:
+            sys.exit(f"{engine}: the run {first} .. {last} {'succeeded' if must_fail else 'failed'}, "
+                     f"see {folder / 'pipeline.log'}")
+        checks.append(outcome["checks"])
+        step(f"{engine}: {first} .. {last} {'stopped' if must_fail else 'done'}, {len(outcome['checks'])} checks", started)
+    return checks
 
 
-def compare(warehouse: Path, spark_marts: Path) -> dict[str, tuple[int, int, int]]:
-    """Per mart: (DuckDB rows, rows only in DuckDB, rows only in Spark)."""
-    differences = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for folder in sorted(spark_marts.iterdir()):
-            columns = con.execute("select column_name, data_type from information_schema.columns where table_schema = "
-                                  "'marts' and table_name = ? order by ordinal_position", [folder.name]).fetchall()
-            values = ", ".join(f"round({c}, 9) as {c}" if t == "DOUBLE" else f"cast({c} as {t}) as {c}"
-                               for c, t in columns)
-            duck = f"select {values} from marts.{folder.name}"
-            spark = (f"select {values} from read_parquet('{folder}/**/*.parquet', hive_partitioning = true, "
-                     "union_by_name = true)")
-            differences[folder.name] = (
-                con.execute(f"select count(*) from marts.{folder.name}").fetchone()[0],
-                con.execute(f"select count(*) from ({duck} except all {spark})").fetchone()[0],
-                con.execute(f"select count(*) from ({spark} except all {duck})").fetchone()[0])
-    return differences
+def run(first: str, last: str, marts: str, result: str) -> None:
+    """In a process of its own, on the engine of its environment: one pipeline run and its check results."""
+    sys.path.insert(0, str(REPO))
+    import dagster as dg
+
+    from dagster_project.pipeline import prepare_dbt, run_pipeline
+
+    prepare_dbt()
+    instance = dg.DagsterInstance.ephemeral()
+    failed = False
+    try:
+        run_pipeline(dt.date.fromisoformat(first), dt.date.fromisoformat(last), instance=instance, marts=marts == "True")
+    except Exception as error:  # the run the gap stops
+        print(f"the run failed: {error}", flush=True)
+        failed = True
+    checks = {}
+    for record in (r for run in instance.get_runs() for r in instance.all_logs(run.run_id)):
+        event = record.dagster_event
+        if event and event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            checks[f"{data.asset_key.to_user_string()}:{data.check_name}"] = data.passed
+    Path(result).write_text(json.dumps({"failed": failed, "checks": checks}, sort_keys=True))
+
+
+def differences(con: duckdb.DuckDBPyConnection, left: str, right: str) -> tuple[int, int, int]:
+    """(rows of left, rows only in left, rows only in right), doubles rounded to 9 decimals."""
+    columns = con.execute(f"describe {left}").fetchall()
+    values = ", ".join(f"round({c[0]}, 9) as {c[0]}" if c[1] == "DOUBLE" else f"cast({c[0]} as {c[1]}) as {c[0]}"
+                       for c in columns)
+    a, b = f"select {values} from {left}", f"select {values} from {right}"
+    return (con.execute(f"select count(*) from {left}").fetchone()[0],
+            con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0],
+            con.execute(f"select count(*) from ({b} except all {a})").fetchone()[0])
+
+
+def tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    return [r[0] for r in con.execute("select table_name from information_schema.tables where table_catalog = ? "
+                                      "and table_schema = ? order by 1", [catalog, schema]).fetchall()]
+
+
+def compare(duck: Path, spark: Path) -> list[str]:
+    """A line per compared relation; 'DIFFERENT' or 'missing' in those that are not the same."""
+    lines = []
+    with duckdb.connect() as con:
+        for name, folder in (("d", duck), ("s", spark)):
+            con.execute(f"attach '{folder / 'warehouse.duckdb'}' as {name}_wh (read_only)")
+            con.execute(f"attach '{folder / 'bi' / 'lending_bi.duckdb'}' as {name}_bi (read_only)")
+            con.execute(f"create view {name}_quarantine as select * exclude (quarantined_at) from {name}_wh.raw.quarantine")
+            con.execute(f"create view {name}_gate as select * exclude (decided_at) from {name}_wh.raw.landing_day_gate")
+        pairs = [(f"marts.{m}", f"d_wh.marts.{m}", f"s_wh.marts.{m}") for m in tables(con, "d_wh", "marts")]
+        pairs += [("raw.quarantine", "d_quarantine", "s_quarantine"), ("raw.landing_day_gate", "d_gate", "s_gate")]
+        pairs += [(f"BI {t}", f"d_bi.main.{t}", f"s_bi.main.{t}") for t in tables(con, "d_bi", "main") if t != "publication"]
+        spark_has = {f"marts.{m}" for m in tables(con, "s_wh", "marts")} | {f"BI {t}" for t in tables(con, "s_bi", "main")}
+        for label, left, right in pairs:
+            if label.startswith(("marts.", "BI ")) and label not in spark_has:
+                lines.append(f"  {label:45s} missing on Spark")
+                continue
+            rows, only_duck, only_spark = differences(con, left, right)
+            same = only_duck == only_spark == 0
+            lines.append(f"  {label:45s} {rows:9,} rows  {'identical' if same else 'DIFFERENT'}"
+                         + ("" if same else f" ({only_duck} only on DuckDB, {only_spark} only on Spark)"))
+    return lines
+
+
+def spark_unit_tests(folder: Path) -> list[dict]:
+    target = folder / "spark_unit_target"
+    with open(folder / "spark" / "unit_tests.log", "w") as log:
+        subprocess.run([str(SPARK_DBT), "--no-use-colors", "test", "--select", "test_type:unit", "--target", "spark",
+                        "--profiles-dir", ".", "--target-path", str(target)], cwd=REPO / "dbt",
+                       env=engine_env(folder, "spark"), stdout=log, stderr=subprocess.STDOUT)
+    return json.loads((target / "run_results.json").read_text())["results"]
 
 
 def main(folder: Path) -> int:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "dagster_home").mkdir(exist_ok=True)
-    env = {**os.environ, "LENDING_WAREHOUSE": str(folder / "warehouse.duckdb"), "LENDING_LANDING": str(folder / "landing"),
-           "LENDING_BI": str(folder / "bi"), "LENDING_TAPES": str(folder / "tapes"),
-           "DAGSTER_HOME": str(folder / "dagster_home"), "GX_ANALYTICS_ENABLED": "false",
-           "LENDING_SPARK_DIR": str(folder / "spark")}
     started = time.monotonic()
-    duckdb_book(folder, env)
-    step(f"DuckDB: the book through the whole pipeline into {folder / 'warehouse.duckdb'}", started)
-    raw_as_parquet(folder / "warehouse.duckdb", folder / "raw")
-    results = spark_build(folder, env)
-    failed = [r["unique_id"] for r in results if r["status"] in ("error", "fail")]
-    skipped = [r["unique_id"] for r in results if r["status"] == "skipped"]
-    step(f"Spark: {len(results)} dbt nodes, {len(failed)} failed, {len(skipped)} skipped; dbt's log: "
-         f"{folder / 'spark_dbt.log'}", started)
-    differences = compare(folder / "warehouse.duckdb", folder / "spark" / "warehouse" / "marts.db")
-    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
-        marts = {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                           "where table_schema = 'marts' and table_type = 'BASE TABLE'").fetchall()}
-    for mart, (rows, only_duckdb, only_spark) in differences.items():
-        print(f"  {mart:40s} {rows:9,} rows  {'identical' if only_duckdb == only_spark == 0 else 'DIFFERENT'}"
-              + (f" ({only_duckdb} only on DuckDB, {only_spark} only on Spark)" if only_duckdb or only_spark else ""))
-    missing = sorted(marts - set(differences))
-    for mart in missing:
-        print(f"  {mart:40s} not built on Spark")
-    differing = [m for m, (_, a, b) in differences.items() if a or b]
-    print(f"{len(differences) - len(differing)} of {len(marts)} marts identical on both engines; "
-          f"failed on Spark: {failed or 'none'}; skipped: {skipped or 'none'}")
-    return 1 if differing or missing or failed or skipped else 0
+    write_book(folder / "book")
+    checks = {engine: run_engine(folder / engine, engine, folder / "book", started) for engine in ("duckdb", "spark")}
+    units = spark_unit_tests(folder / "spark")
+    bad_units = [r["unique_id"] for r in units if r["status"] != "pass"]
+    step(f"Spark: {len(units)} dbt unit tests, not passed: {bad_units or 'none'}", started)
+    lines = compare(folder / "duckdb", folder / "spark")
+    print("\n".join(lines))
+    for (first, last, _, _), duck, spark in zip(RUNS, checks["duckdb"], checks["spark"], strict=True):
+        differing = sorted(k for k in duck.keys() | spark.keys() if duck.get(k) != spark.get(k))
+        lines.append(f"  checks of the run {first} .. {last}: {len(duck)} on DuckDB, {len(spark)} on Spark, "
+                     + (f"DIFFERENT: {differing[:5]}" if differing else "the same results"))
+        print(lines[-1])
+    bad = [line for line in lines if "DIFFERENT" in line or "missing" in line]
+    print(f"{len(lines) - len(bad)} of {len(lines)} comparisons identical; dbt unit tests not passed on Spark: "
+          f"{len(bad_units)}")
+    return 1 if bad or bad_units or not units else 0
+
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "data" / "spark_parity"))
+    if sys.argv[1:2] == ["--run"]:
+        run(*sys.argv[2:6])
+    else:
+        sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "data" / "spark_parity"))

@@ -1,17 +1,8 @@
 #!/usr/bin/env bash
-# The dbt models on local Spark beside DuckDB, mart by mart (scripts/spark_parity.py). Installs
-# the Spark path only here: .venv-spark (dbt-spark in session mode, pyspark) and, where `java`
-# is missing, the Debian Java runtime. pyspark stays out of .venv: Great Expectations imports it
-# when present, and inside pytest-xdist's workers that import exits the process.
+# The whole pipeline on DuckDB and on local Spark, compared row for row (scripts/spark_parity.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/debian_package.sh java default-jre-headless Spark
-if [ ! -x .venv-spark/bin/dbt ]; then
-  echo "Creating .venv-spark with dbt-spark 1.11.0 (session) and pyspark 4.3.0 ..."
-  python3.11 -m venv .venv-spark
-  .venv-spark/bin/pip install --quiet 'dbt-core==1.11.16' 'dbt-spark[session]==1.11.0' 'pyspark==4.3.0'
-fi
+bash scripts/setup_spark.sh
 folder=${1:-$PWD/data/spark_parity}
 rm -rf "$folder"
 exec .venv/bin/python scripts/spark_parity.py "$folder"
