@@ -39,11 +39,14 @@ def _write_schema(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> N
 
 
 def write_ledger_days(con: duckdb.DuckDBPyConnection, raw: Path, days: list[dt.date]) -> None:
-    """Each ledger's rows of these landing days, one folder a day, each replacing what that day had."""
+    """Each ledger's rows of these landing days, one folder a day, each replacing what that day had; every
+    ledger's columns (schema.parquet) whatever the days."""
     for table, is_ledger in _raw_tables(con).items():
         if not is_ledger:
             continue
         _write_schema(con, table, raw / table)
+        if not days:
+            continue
         staging = raw / table / f".staging-{uuid.uuid4().hex}"
         con.execute(f"copy (select *, _landing_date as landing_date from raw.{table} "
                     f"where _landing_date in (select unnest($days))) to '{staging}' "

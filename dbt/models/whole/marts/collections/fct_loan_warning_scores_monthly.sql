@@ -45,7 +45,7 @@ final as (
         -- attributes
         state,
         count(*) as rules_fired,
-        {{ dbt.listagg('rule_id', "', '", 'order by rule_id') }} as rule_ids,
+        {{ sorted_listagg('rule_id', "', '") }} as rule_ids,
         cast(sum(weight) as integer) as warning_score,
         count(*) >= {{ collection_parameter('combined_alert_min_rules') }} as is_combined_alert,
 

@@ -1,7 +1,8 @@
 -- Regulatory grades per loan and day, a view over the aging snapshot: the IFRS 9 stage (30 and
 -- 90 days past due backstops) and the floor of the five-category classification (五级分类), both
--- from the seed regulatory_grades. A written-off loan is stage 3 and loss.
-{{ config(materialized='view') }}
+-- from the seed regulatory_grades. A written-off loan is stage 3 and loss. On Spark a table: the
+-- warehouse file reads Spark's tables from their Parquet files, and a Spark view has none.
+{{ config(materialized='table' if target.type == 'spark' else 'view') }}
 -- depends_on: {{ ref('regulatory_grades') }}
 
 with
