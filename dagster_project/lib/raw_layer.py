@@ -76,8 +76,7 @@ def mirror_spark_tables(con: duckdb.DuckDBPyConnection, spark_warehouse: Path, c
     in the model's documented order where it has one (Spark puts partition columns last)."""
     mirrored = []
     for folder in sorted(spark_warehouse.glob("*.db/*")):
-        files = list(folder.glob("**/*.parquet"))
-        if not files:
+        if not any(folder.glob("**/*.parquet")):
             continue
         schema, table = folder.parent.name.removesuffix(".db"), folder.name
         source = f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"

@@ -42,6 +42,12 @@ def spark_path() -> Path:
     return _path("LENDING_SPARK_DIR", REPO / "data" / "spark")
 
 
+def raw_layer_path() -> Path:
+    """The raw layer Spark reads, written by the loader (lib/raw_layer.py); dbt_project.yml's on-run-start
+    registers the same folder."""
+    return spark_path() / "raw"
+
+
 def warehouse_path() -> Path:
     return _path("LENDING_WAREHOUSE", REPO / "data" / "warehouse.duckdb")
 

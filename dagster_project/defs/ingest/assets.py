@@ -53,7 +53,7 @@ def load_landed_ledgers(context: dg.AssetExecutionContext, warehouse: Warehouse)
     with warehouse.connect() as con:
         loaded = load_days(con, settings.landing_path(), days, allow_incomplete=allow_incomplete)
         if settings.engine() == "spark":
-            write_ledger_days(con, settings.spark_path() / "raw", days)
+            write_ledger_days(con, settings.raw_layer_path(), days)
         missing = missing_days(con, days[-1])
         blocked = blocked_days(con, days[-1])
     if missing:

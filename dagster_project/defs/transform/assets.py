@@ -54,8 +54,8 @@ def on_engine(warehouse: Warehouse):
         return
     with warehouse.connect() as con:
         create_raw_tables(con)  # Spark reads every source from the first run, the seeds' included
-        write_whole_tables(con, settings.spark_path() / "raw")
-        write_ledger_days(con, settings.spark_path() / "raw", [])
+        write_whole_tables(con, settings.raw_layer_path())
+        write_ledger_days(con, settings.raw_layer_path(), [])
     try:
         with environment({"LENDING_SPARK_DIR": str(settings.spark_path())}):  # dbt runs from dbt/: made absolute
             yield
