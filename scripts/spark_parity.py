@@ -5,8 +5,9 @@
 One generated book (2,000 loans, 5 months: late payments, reversals, write-offs, promises), with a
 collection action that breaks the contract (quarantined) and a landing day that arrives late, goes
 through the same runs on each engine: the days before the gap; the days after it, which the gap
-stops; the late day, which ages it and every later day; then the marts, the quality gate and the
-BI publication. Then the dbt unit tests run on Spark. Compared: every mart (decimals, dates and
+stops; the late day, which ages it and every later day; an earlier day loaded again, which
+restates it and every later day (Spark overwrites those partitions); then the marts, the quality
+gate and the BI publication. Then the dbt unit tests run on Spark. Compared: every mart (decimals, dates and
 strings equal, doubles within 1e-9), the quarantine, the landing-day gate, every Dagster check
 result of every run, and every published table. Exit 1 on any difference, a mart missing on
 Spark, or a dbt unit test that fails or is skipped there.
@@ -33,9 +34,10 @@ BAD_FROM = dt.date(2025, 2, 14)  # the first day from here with collection actio
 # the checks this book must fail: the quarantined row (a warning) and the gap (blocking); every other one, dbt's
 # data tests and the expectations included, must pass on both engines
 EXPECTED_FAILURES = {"no_row_quarantined", "no_landing_day_missing"}
+RELOADED = dt.date(2025, 2, 20)  # loaded again at the end: the aging restates it and every later day
 # (first, last, marts, must fail): the run after the gap is stopped by the blocking check no_landing_day_missing
 RUNS = [(FIRST, GAP - dt.timedelta(days=1), False, False), (GAP + dt.timedelta(days=1), LAST, False, True),
-        (GAP, GAP, True, False)]
+        (GAP, GAP, False, False), (RELOADED, RELOADED, True, False)]
 
 
 def step(what: str, started: float) -> None:

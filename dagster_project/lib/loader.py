@@ -28,6 +28,7 @@ import pyarrow.csv as pa_csv
 
 from .contract import LEDGERS, MONTH_END_TAPE, Ledger
 from .mapping import Mapping, MappingError, read_mapping
+from .raw_layer import write_ledger_days
 from .settings import dbt_vars
 
 FORMATS = ("parquet", "csv")
@@ -408,8 +409,10 @@ def _first_problems(con, rejects: dict[str, str]) -> list[Problem]:
 
 
 def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date],
-              allow_incomplete: bool = False) -> Loaded:
-    """Replace raw.<ledger> (and raw.quarantine) rows of these landing days with the days' files."""
+              allow_incomplete: bool = False, raw_layer: Path | None = None) -> Loaded:
+    """Replace raw.<ledger> (and raw.quarantine) rows of these landing days with the days' files; with
+    raw_layer (on Spark), also the days' folders of the Parquet raw layer, in the same transaction, so that
+    a day is in both or, when either write fails, loaded again by its next run."""
     if not allow_incomplete:
         check_complete(landing, days)
     files = {name: [ledger_file(landing, day, name) for day in days] for name in LEDGERS}
@@ -421,6 +424,8 @@ def load_days(con: duckdb.DuckDBPyConnection, landing: Path, days: list[dt.date]
     try:
         with transaction(con):
             rows, quarantined, held, failed_days = _replace_days(con, files, staged, rejects, days)
+            if raw_layer:
+                write_ledger_days(con, raw_layer, days)
         return Loaded(rows, quarantined, held, failed_days, _first_problems(con, rejects))
     finally:
         for table in [*staged.values(), *rejects.values(), "latest_loans", "held_loans", "staged_loan_ids"]:

@@ -2,9 +2,9 @@
 the warehouse file reads what Spark built.
 
 The loader validates and keeps the ledgers in the warehouse file as on DuckDB (the quarantine, the
-gate, reloads and restatement are its own), and writes each day it loaded as Parquet,
-<spark dir>/raw/<table>/landing_date=<day>/, replacing that day's folder: DuckDB writes the files,
-no row passes through Python. The raw tables without a landing day (the landed files, the gate, the
+gate, reloads and restatement are its own), and in the load's transaction writes each day it loaded
+as Parquet, <spark dir>/raw/<table>/landing_date=<day>/, replacing that day's folder: DuckDB writes
+the files, no row passes through Python. The raw tables without a landing day (the landed files, the gate, the
 quarantine, the tapes) are written whole before each dbt run on Spark. dbt registers the folders as
 Spark tables (macros/register_raw_parquet.sql); after each run every table Spark built is a view of
 the same name in the warehouse file, so that the quality gate, the publication and the report read

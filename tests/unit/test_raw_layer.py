@@ -6,7 +6,7 @@ import pytest
 
 from dagster_project.lib import settings
 from dagster_project.lib.loader import load_days
-from dagster_project.lib.raw_layer import mirror_spark_tables, write_ledger_days, write_whole_tables
+from dagster_project.lib.raw_layer import mirror_spark_tables, write_whole_tables
 from tests.landing import D, loan, pay, write_book
 
 BOOK = [*loan("L1", "2024-01-10", ["2024-02-10"]), *loan("L2", "2024-01-11", ["2024-02-11"]),
@@ -22,8 +22,7 @@ def test_each_landed_day_is_a_folder_that_a_reload_replaces(tmp_path):
     write_book(tmp_path / "landing", DAYS[0], DAYS[1], BOOK)
     raw = tmp_path / "raw"
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        load_days(con, tmp_path / "landing", DAYS)
-        write_ledger_days(con, raw, DAYS)
+        load_days(con, tmp_path / "landing", DAYS, raw_layer=raw)
         write_whole_tables(con, raw)
         for table in ("loans", "repayment_schedule", "repayments", "write_offs"):
             assert parquet_rows(con, raw, table) == con.execute(f"select * from raw.{table} order by all").fetchall()
@@ -33,12 +32,22 @@ def test_each_landed_day_is_a_folder_that_a_reload_replaces(tmp_path):
         assert parquet_rows(con, raw, "landed_files") == con.execute("select * from raw.landed_files order by all").fetchall()
         # 2024-01-11 delivered again without its loan and payment: its folders lose them, the other day stays
         write_book(tmp_path / "landing", DAYS[1], DAYS[1], [])
-        load_days(con, tmp_path / "landing", [DAYS[1]])
-        write_ledger_days(con, raw, [DAYS[1]])
+        load_days(con, tmp_path / "landing", [DAYS[1]], raw_layer=raw)
         assert parquet_rows(con, raw, "loans") == con.execute("select * from raw.loans order by all").fetchall()
         assert [r[0] for r in parquet_rows(con, raw, "loans")] == ["L1"]
         assert parquet_rows(con, raw, "repayments") == []
         assert not (raw / "repayments" / "landing_date=2024-01-11").exists()
+
+
+def test_a_day_the_raw_layer_cannot_take_is_not_loaded_at_all(tmp_path):
+    write_book(tmp_path / "landing", DAYS[0], DAYS[1], BOOK)
+    (tmp_path / "raw").write_text("a file where the raw layer's folder should be")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        load_days(con, tmp_path / "landing", DAYS[:1])
+        with pytest.raises(OSError):
+            load_days(con, tmp_path / "landing", DAYS[1:], raw_layer=tmp_path / "raw")
+        assert con.execute("select loan_id from raw.loans").fetchall() == [("L1",)]
+        assert con.execute("select distinct landing_date from raw.landed_files").fetchall() == [(DAYS[0],)]
 
 
 def spark_table(con, folder, rows: str, partition: str | None = None) -> None:

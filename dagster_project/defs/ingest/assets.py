@@ -8,7 +8,6 @@ from dagster_project.lib import settings
 from dagster_project.lib.contract import LEDGERS
 from dagster_project.lib.gate import blocked_days
 from dagster_project.lib.loader import load_days
-from dagster_project.lib.raw_layer import write_ledger_days
 from dagster_project.lib.restatement import missing_days
 
 LANDED_FILES = dg.AssetKey(["core_lending", "landed_files"])
@@ -51,9 +50,8 @@ def load_landed_ledgers(context: dg.AssetExecutionContext, warehouse: Warehouse)
     allow_incomplete = context.run.tags.get(ALLOW_INCOMPLETE_TAG) == "true"
     context.log.info(f"Loading {len(days)} day(s) {days[0]} .. {days[-1]} from {settings.landing_path()}")
     with warehouse.connect() as con:
-        loaded = load_days(con, settings.landing_path(), days, allow_incomplete=allow_incomplete)
-        if settings.engine() == "spark":
-            write_ledger_days(con, settings.raw_layer_path(), days)
+        loaded = load_days(con, settings.landing_path(), days, allow_incomplete=allow_incomplete,
+                           raw_layer=settings.raw_layer_path() if settings.engine() == "spark" else None)
         missing = missing_days(con, days[-1])
         blocked = blocked_days(con, days[-1])
     if missing:
