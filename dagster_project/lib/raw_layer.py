@@ -40,23 +40,28 @@ def _write_schema(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> N
 
 def write_ledger_days(con: duckdb.DuckDBPyConnection, raw: Path, days: list[dt.date]) -> None:
     """Each ledger's rows of these landing days, one folder a day, each replacing what that day had; every
-    ledger's columns (schema.parquet) whatever the days."""
-    for table, is_ledger in _raw_tables(con).items():
-        if not is_ledger:
-            continue
+    ledger's columns (schema.parquet) whatever the days. Every ledger is written aside first and swapped in
+    only when all are: a write that fails leaves the raw layer as it was."""
+    ledgers = [table for table, is_ledger in _raw_tables(con).items() if is_ledger]
+    for table in ledgers:
         _write_schema(con, table, raw / table)
-        if not days:
-            continue
-        staging = raw / table / f".staging-{uuid.uuid4().hex}"
-        con.execute(f"copy (select *, _landing_date as landing_date from raw.{table} "
-                    f"where _landing_date in (select unnest($days))) to '{staging}' "
-                    "(format parquet, partition_by (landing_date))", {"days": days})
-        for day in days:
-            written, target = staging / f"landing_date={day}", raw / table / f"landing_date={day}"
-            shutil.rmtree(target, ignore_errors=True)
-            if written.exists():
-                written.rename(target)
-        shutil.rmtree(staging, ignore_errors=True)
+    if not days:
+        return
+    staging = {table: raw / table / f".staging-{uuid.uuid4().hex}" for table in ledgers}
+    try:
+        for table, folder in staging.items():
+            con.execute(f"copy (select *, _landing_date as landing_date from raw.{table} "
+                        f"where _landing_date in (select unnest($days))) to '{folder}' "
+                        "(format parquet, partition_by (landing_date))", {"days": days})
+        for table, folder in staging.items():
+            for day in days:
+                written, target = folder / f"landing_date={day}", raw / table / f"landing_date={day}"
+                shutil.rmtree(target, ignore_errors=True)
+                if written.exists():
+                    written.rename(target)
+    finally:
+        for folder in staging.values():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_whole_tables(con: duckdb.DuckDBPyConnection, raw: Path) -> None:
