@@ -4,8 +4,9 @@ the warehouse file reads what Spark built.
 The loader validates and keeps the ledgers in the warehouse file as on DuckDB (the quarantine, the
 gate, reloads and restatement are its own), and in the load's transaction writes each day it loaded
 as Parquet, <spark dir>/raw/<table>/landing_date=<day>/, replacing that day's folder: DuckDB writes
-the files, no row passes through Python. The raw tables without a landing day (the landed files, the gate, the
-quarantine, the tapes) are written whole before each dbt run on Spark. dbt registers the folders as
+the files, no row passes through Python. Before each dbt run on Spark the raw tables without a landing
+day (the landed files, the gate, the quarantine, the tapes) are written whole, with each ledger's
+columns. dbt registers the folders as
 Spark tables (macros/register_raw_parquet.sql); after each run every table Spark built is a view of
 the same name in the warehouse file, so that the quality gate, the publication and the report read
 Spark's marts as they read DuckDB's.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_FILE = "schema.parquet"  # a ledger's columns, no rows: Spark cannot read a folder without files
+SCHEMA_FILE = "schema.parquet"  # a ledger's columns, no rows
 WHOLE_FILE = "rows.parquet"  # a table without a landing day, all its rows
 
 
@@ -32,24 +33,15 @@ def _raw_tables(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
     return dict(rows)
 
 
-def _write_schema(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / SCHEMA_FILE).exists():
-        con.execute(f"copy (select * from raw.{table} limit 0) to '{folder / SCHEMA_FILE}' (format parquet)")
-
-
 def write_ledger_days(con: duckdb.DuckDBPyConnection, raw: Path, days: list[dt.date]) -> None:
-    """Each ledger's rows of these landing days, one folder a day, each replacing what that day had; every
-    ledger's columns (schema.parquet) whatever the days. Every ledger is written aside first and swapped in
-    only when all are: a write that fails leaves the raw layer as it was."""
-    ledgers = [table for table, is_ledger in _raw_tables(con).items() if is_ledger]
-    for table in ledgers:
-        _write_schema(con, table, raw / table)
-    if not days:
-        return
-    staging = {table: raw / table / f".staging-{uuid.uuid4().hex}" for table in ledgers}
+    """Each ledger's rows of these landing days, one folder a day, each replacing what that day had. Every
+    ledger is written aside first and swapped in only when all are: a write that fails leaves the raw layer
+    as it was."""
+    staging = {table: raw / table / f".staging-{uuid.uuid4().hex}" for table, is_ledger in _raw_tables(con).items()
+               if is_ledger}
     try:
         for table, folder in staging.items():
+            folder.parent.mkdir(parents=True, exist_ok=True)
             con.execute(f"copy (select *, _landing_date as landing_date from raw.{table} "
                         f"where _landing_date in (select unnest($days))) to '{folder}' "
                         "(format parquet, partition_by (landing_date))", {"days": days})
@@ -64,15 +56,15 @@ def write_ledger_days(con: duckdb.DuckDBPyConnection, raw: Path, days: list[dt.d
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def write_whole_tables(con: duckdb.DuckDBPyConnection, raw: Path) -> None:
-    """The raw tables that have no landing day, each one file replaced at once."""
+def write_undated_files(con: duckdb.DuckDBPyConnection, raw: Path) -> None:
+    """What Spark reads besides the landing days' folders, each file replaced at once: every row of the tables
+    that have no landing day, and each ledger's columns (a folder without files has no schema for Spark)."""
     for table, is_ledger in _raw_tables(con).items():
-        if is_ledger:
-            continue
         (raw / table).mkdir(parents=True, exist_ok=True)
+        rows, name = (f"(select * from raw.{table} limit 0)", SCHEMA_FILE) if is_ledger else (f"raw.{table}", WHOLE_FILE)
         written = raw / table / f".{uuid.uuid4().hex}.parquet"
-        con.execute(f"copy raw.{table} to '{written}' (format parquet)")
-        os.replace(written, raw / table / WHOLE_FILE)
+        con.execute(f"copy {rows} to '{written}' (format parquet)")
+        os.replace(written, raw / table / name)
 
 
 def mirror_spark_tables(con: duckdb.DuckDBPyConnection, spark_warehouse: Path, column_order: dict[str, list[str]]

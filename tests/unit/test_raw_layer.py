@@ -6,7 +6,7 @@ import pytest
 
 from dagster_project.lib import settings
 from dagster_project.lib.loader import load_days
-from dagster_project.lib.raw_layer import mirror_spark_tables, write_whole_tables
+from dagster_project.lib.raw_layer import mirror_spark_tables, write_undated_files
 from tests.landing import D, loan, pay, write_book
 
 BOOK = [*loan("L1", "2024-01-10", ["2024-02-10"]), *loan("L2", "2024-01-11", ["2024-02-11"]),
@@ -23,7 +23,7 @@ def test_each_landed_day_is_a_folder_that_a_reload_replaces(tmp_path):
     raw = tmp_path / "raw"
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         load_days(con, tmp_path / "landing", DAYS, raw_layer=raw)
-        write_whole_tables(con, raw)
+        write_undated_files(con, raw)
         for table in ("loans", "repayment_schedule", "repayments", "write_offs"):
             assert parquet_rows(con, raw, table) == con.execute(f"select * from raw.{table} order by all").fetchall()
         assert sorted(p.name for p in (raw / "loans").iterdir()) == [

@@ -12,7 +12,7 @@ from dagster_project.defs.resources import Warehouse
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib import settings
 from dagster_project.lib.loader import create_raw_tables
-from dagster_project.lib.raw_layer import mirror_spark_tables, write_ledger_days, write_whole_tables
+from dagster_project.lib.raw_layer import mirror_spark_tables, write_undated_files
 from dagster_project.lib.restatement import aging_window
 
 DAILY_SELECTOR = "tag:daily"  # the rest is rebuilt whole
@@ -54,8 +54,7 @@ def on_engine(warehouse: Warehouse):
         return
     with warehouse.connect() as con:
         create_raw_tables(con)  # Spark reads every source from the first run, the seeds' included
-        write_whole_tables(con, settings.raw_layer_path())
-        write_ledger_days(con, settings.raw_layer_path(), [])
+        write_undated_files(con, settings.raw_layer_path())
     try:
         with environment({"LENDING_SPARK_DIR": str(settings.spark_path())}):  # dbt runs from dbt/: made absolute
             yield
