@@ -90,6 +90,15 @@
                 ))) as states
             from (
 
+                with numbered_states as (
+
+                    select
+                        *,
+                        row_number() over (partition by portfolio, asset_class order by from_state) as state_number
+                    from {{ absorbing_moves }}
+
+                )
+
                 select
                     from_states.portfolio,
                     from_states.asset_class,
@@ -101,22 +110,8 @@
                         array_sort(collect_list(struct(to_states.state_number, coalesce(moves.probability, 0) as p))),
                         cell -> cast(cell.p as double)
                     ) as q
-                from (
-
-                    select
-                        *,
-                        row_number() over (partition by portfolio, asset_class order by from_state) as state_number
-                    from {{ absorbing_moves }}
-
-                ) as from_states
-                inner join (
-
-                    select
-                        portfolio, asset_class, from_state,
-                        row_number() over (partition by portfolio, asset_class order by from_state) as state_number
-                    from {{ absorbing_moves }}
-
-                ) as to_states
+                from numbered_states as from_states
+                inner join numbered_states as to_states
                     on from_states.portfolio = to_states.portfolio
                     and from_states.asset_class = to_states.asset_class
                 left join (
