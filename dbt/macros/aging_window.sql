@@ -42,9 +42,25 @@
 
 {#
   The window's bounds: the environment variables LENDING_MIN_DATE / LENDING_MAX_DATE when set
-  (Dagster sets them: dbt re-parses only the files that read a changed environment variable,
-  but the whole project when --vars change, seconds on every run), else the vars. YAML test
-  configs cannot call a project macro: they read the same env_var(..., var(...)) themselves.
+  (Dagster sets them), else the vars. They are read only when dbt executes: dbt re-parses every
+  file that read an environment variable at parse time whenever its value changes (and the whole
+  project when --vars change), seconds on every daily run.
 #}
-{% macro window_min_date() %}{{ return(env_var('LENDING_MIN_DATE', var('min_date'))) }}{% endmacro %}
-{% macro window_max_date() %}{{ return(env_var('LENDING_MAX_DATE', var('max_date'))) }}{% endmacro %}
+{% macro window_min_date() %}{{ return(env_var('LENDING_MIN_DATE', var('min_date')) if execute else var('min_date')) }}{% endmacro %}
+{% macro window_max_date() %}{{ return(env_var('LENDING_MAX_DATE', var('max_date')) if execute else var('max_date')) }}{% endmacro %}
+
+{#
+  Data tests on the daily tables check the run's window only: their where config names the
+  window's bounds as __window_start__ and __window_end__, filled in here when the test runs
+  (a where config is rendered at parse time and cannot call a project macro; dbt's documented
+  way around that is this override of get_where_subquery).
+#}
+{% macro get_where_subquery(relation) -%}
+    {% set where = config.get('where', '') %}
+    {% if not where %}
+        {{ return(relation) }}
+    {% endif %}
+    {% set where = where | replace('__window_start__', date_literal(window_min_date()))
+                         | replace('__window_end__', date_literal(window_max_date())) %}
+    {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}
+{%- endmacro %}

@@ -137,11 +137,14 @@ LEDGERS_DATE = {"loans": "origination_date", "repayments": "value_date", "write_
 DBT_TARGET = tempfile.mkdtemp(prefix="dbt-target-")  # not dbt/target: another test worker may parse there
 
 
-def dbt(args: list[str]) -> None:
-    result = dbtRunner().invoke([*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--quiet",
-                                 "--target-path", DBT_TARGET])
+def dbt(args: list[str], must_succeed: bool = True, events: list[str] | None = None):
+    """dbt in process; events, when given, collects the names of the events it logs."""
+    callbacks = [lambda event: events.append(event.info.name)] if events is not None else []
+    result = dbtRunner(callbacks=callbacks).invoke([*args, "--project-dir", str(DBT_DIR), "--profiles-dir",
+                                                    str(DBT_DIR), "--quiet", "--target-path", DBT_TARGET])
     DuckDBConnectionManager.close_all_connections()  # else dbt-duckdb keeps the warehouse open in this process
-    assert result.success, result.exception
+    assert result.success or not must_succeed, result.exception
+    return result
 
 
 def age_in_chained_runs(folder: Path, run_days: int, chain_from: dt.date = FIRST, chain_to: dt.date = LAST) -> None:
@@ -234,3 +237,27 @@ def test_chained_runs_equal_one_backfill(landing, backfill, tmp_path, run_days, 
     chained = snapshot(tmp_path)
     assert chained.keys() == backfill.keys()
     assert [(k, chained[k], backfill[k]) for k in backfill if chained[k] != backfill[k]] == []
+
+
+def test_daily_tests_check_the_window_without_parsing_again(landing, tmp_path):
+    """The data tests on the daily tables read the run's window when they run: a duplicate loan-day outside
+    the window passes, inside it fails, and a new window does not make dbt parse any file again."""
+    (tmp_path / "landing").symlink_to(landing)
+    age_in_chained_runs(tmp_path, run_days=(LAST - FIRST).days + 1)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("insert into marts.fct_loan_aging_daily select * from marts.fct_loan_aging_daily "
+                    "where as_of_date = '2025-02-10' limit 1")
+    unique = "unique_combination_fct_loan_aging_daily_loan_id__as_of_date"
+
+    def test_window(start: str, end: str, events: list[str] | None = None):
+        with warehouse_at(tmp_path), pytest.MonkeyPatch.context() as mp:
+            mp.setenv("LENDING_MIN_DATE", start)
+            mp.setenv("LENDING_MAX_DATE", end)
+            result = dbt(["test", "--select", unique], must_succeed=False, events=events)
+        return {node.node.name: node.status for node in result.result if node.node.resource_type == "test"}
+
+    assert test_window("2025-03-01", "2025-03-02") == {unique: "pass"}
+    events = []
+    assert test_window("2025-02-10", "2025-02-11", events) == {unique: "fail"}
+    assert "PartialParsingEnabled" in events  # dbt started from its saved parse ...
+    assert "PartialParsingFile" not in events  # ... and parsed no file again for the new window
