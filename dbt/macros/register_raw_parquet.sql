@@ -21,7 +21,12 @@
     create or replace view {{ relation }} as select * from read_parquet('{{ path }}/**/*.parquet')
 {% endmacro %}
 
-{# the files' own columns, landing day included: no partition columns inferred from the folder names #}
+{#
+  The files' own columns, landing day included: no partition columns inferred from the folder names.
+  Created again on every invocation, so that its columns are the files' current ones (a column
+  added to the ledger contract reaches Spark); dropping a table with a location keeps its files.
+#}
 {% macro spark__raw_parquet_relation(relation, path) %}
-    create table if not exists {{ relation }} using parquet options (recursiveFileLookup 'true') location '{{ path }}'
+    {% do run_query('drop table if exists ' ~ relation) %}
+    create table {{ relation }} using parquet options (recursiveFileLookup 'true') location '{{ path }}'
 {% endmacro %}
