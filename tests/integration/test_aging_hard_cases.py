@@ -107,6 +107,11 @@ def test_the_instance_records_the_runs_their_partitions_and_checks(recorded):
     aging = dg.AssetKey(["marts", "fct_loan_aging_daily"])
     assert instance.get_materialized_partitions(aging) == {
         (FIRST + dt.timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)}
+    # the run of 121 days planned each asset once, not once a day
+    planned = [record.dagster_event.event_specific_data for record in instance.all_logs(
+        runs["daily_ledgers_job"].run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)]
+    assert [(p.partition, p.partitions_subset and len(p.partitions_subset)) for p in planned
+            if p.asset_key == aging] == [(None, 121)]
     checks = instance.event_log_storage.get_asset_check_execution_history(
         dg.AssetCheckKey(aging, "aging_overdue_iff_days_past_due"), limit=100)
     assert checks[0].status.value == "SUCCEEDED" and "FAILED" not in {c.status.value for c in checks}
