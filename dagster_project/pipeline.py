@@ -88,7 +88,7 @@ def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=N
     if first_day is None:
         build_empty_daily_models()
     else:
-        # Dagster plans a run of several days with an event per asset and day (9,500 for a year, 9 s) unless told
+        # Dagster plans a run of several days with an event per asset and day (4,745 for a year, 9 s) unless told
         # to plan each asset once; a failed run of several days then leaves them missing, not failed, in the UI.
         several_days = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"} if last_day > first_day else {}
         with environment(several_days):
