@@ -56,7 +56,7 @@ def on_engine(warehouse: Warehouse):
         create_raw_tables(con)  # Spark reads every source from the first run, the seeds' included
         write_undated_files(con, settings.raw_layer_path())
     try:
-        with environment({"LENDING_SPARK_DIR": str(settings.spark_path())}):  # dbt runs from dbt/: made absolute
+        with environment({"LENDING_SPARK_DIR": str(settings.spark_path())}):  # the profile has no default of its own
             yield
     finally:
         with warehouse.connect() as con:
