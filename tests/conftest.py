@@ -25,6 +25,7 @@ os.environ.update(GX_ANALYTICS_ENABLED="false", LENDING_GX_ROOT=str(_scratch / "
                   LENDING_WAREHOUSE=str(CURRENT / "warehouse.duckdb"), LENDING_LANDING=str(_scratch / "landing"),
                   LENDING_TAPES=str(_scratch / "tapes"), LENDING_BI=str(_scratch / "bi"))
 os.environ.setdefault("DAGSTER_HOME", str(REPO / "dagster_home"))
+INTEGRATION = REPO / "tests" / "integration"
 UNTOUCHED = (REPO / "expectations" / "gx" / "uncommitted", REPO / "data")
 
 
@@ -49,10 +50,13 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Each test file runs on one worker, so that its module fixtures are built once; the files marked
-    xdist_group("book") share one worker, so that the generated book they read is built once."""
+    xdist_group("book") share one worker, so that the generated book they read is built once. Every test in
+    tests/integration runs the pipeline: it is slow."""
     for item in items:
         if not any(item.iter_markers("xdist_group")):
             item.add_marker(pytest.mark.xdist_group(item.path.name))
+        if INTEGRATION in item.path.parents:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)

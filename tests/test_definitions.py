@@ -3,6 +3,7 @@ import os
 import subprocess
 
 import dagster as dg
+import pytest
 
 from dagster_project import definitions
 from dagster_project.defs.partitions import WAREHOUSE_POOL
@@ -97,6 +98,7 @@ def test_every_dbt_test_runs_with_the_half_that_builds_its_parents():
     assert split == []
 
 
+@pytest.mark.slow
 def test_the_seeds_load_after_a_parse_from_the_repository_root(tmp_path):
     """setup.sh parses with --project-dir dbt from the root; Dagster then runs dbt from dbt/. A seed
     loaded through a path relative to the parse (dbt-duckdb's fast COPY) is not found there."""

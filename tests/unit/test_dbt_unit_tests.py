@@ -3,11 +3,14 @@
 import json
 import subprocess
 
+import pytest
+
 from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
 from dagster_project.pipeline import build_empty_daily_models, run_dbt
 from tests.conftest import warehouse_at
 
 
+@pytest.mark.slow
 def test_every_dbt_unit_test_passes(tmp_path):
     target = str(tmp_path / "target")
     with warehouse_at(tmp_path):
