@@ -36,18 +36,6 @@
     {{ return(found.rows[0][0] > 0) }}
 {% endmacro %}
 
-{# The loan-days a window can age at most: every loan of the raw ledger on every day of the window. #}
-{% macro window_loan_days(window) %}
-    {% if not execute or window.is_empty %}
-        {{ return(0) }}
-    {% endif %}
-    {% set found = run_query(
-        "select (select count(distinct loan_id) from " ~ source('core_lending', 'loans') ~ ") * "
-        ~ dbt.datediff(date_literal(window.start), date_literal(window.end), 'day')
-    ) %}
-    {{ return(found.rows[0][0]) }}
-{% endmacro %}
-
 {% macro date_literal(value) -%}
     cast('{{ value }}' as date)
 {%- endmacro %}

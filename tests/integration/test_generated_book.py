@@ -99,21 +99,6 @@ def test_rerunning_a_day_leaves_the_same_rows(book):
     assert before == after
 
 
-def test_a_window_too_large_to_sort_gives_the_same_rows_unsorted(book, tmp_path):
-    """A window of more loan-days than var aging_sort_max_loan_days (a large backfill) is written without
-    sorting it by day, to hold memory down: the same rows as the pipeline's sorted runs of this small book."""
-    shutil.copy(book / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
-    target = tmp_path / "target"
-    subprocess.run([str(DBT_EXECUTABLE), "run", "--select", "fct_loan_aging_daily", "--full-refresh",
-                    "--vars", json.dumps({"aging_sort_max_loan_days": 0}), "--profiles-dir", ".",
-                    "--target-path", str(target)],
-                   cwd=DBT_DIR, env={**os.environ, "LENDING_WAREHOUSE": str(tmp_path / "warehouse.duckdb")},
-                   check=True, capture_output=True)
-    compiled = target / "compiled" / "lending" / "models" / "daily" / "core" / "fct_loan_aging_daily.sql"
-    assert "order by as_of_date" not in compiled.read_text()
-    assert snapshot(tmp_path) == snapshot(book)
-
-
 def test_a_malformed_payment_holds_its_loan_and_blocks_the_day_and_a_malformed_file_changes_nothing(book):
     bad_day = dt.date(2025, 8, 15)
     day_folder = book / "landing" / str(bad_day)

@@ -20,7 +20,6 @@
 {% set window_start = date_literal(window.start) %}
 {% set window_end = date_literal(window.end) %}
 {% set tolerance = var('paid_tolerance') %}
-{% set sort_by_day = window_loan_days(window) <= var('aging_sort_max_loan_days') %}
 
 with
 
@@ -426,10 +425,6 @@ final as (
 
 )
 
--- Rows land in date order, so that a run reading one day (the day before its window) skips the
--- rest of the history by the storage's min/max per row group instead of scanning it. Not a window
--- of more loan-days than var aging_sort_max_loan_days (a large backfill): that sort needs memory
--- beside the window functions, and a 1,000,000-loan year ran out of DuckDB's 3 GB. The day after
--- it scans the whole history once for its opening state; from then on the days are apart again.
+-- Not sorted by day: a daily run's rows are one day, and a backfill writes faster and in less
+-- memory without the sort (docs/decisions.md).
 select * from final
-{% if sort_by_day %}order by as_of_date{% endif %}
