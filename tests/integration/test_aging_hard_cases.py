@@ -15,7 +15,7 @@ import pytest
 
 from dagster_project import definitions
 from dagster_project.pipeline import run_pipeline
-from tests.conftest import query, warehouse_at
+from tests.conftest import DBT_TARGET, query, warehouse_at
 from tests.landing import loan, pay, write_book
 
 D = dt.date.fromisoformat
@@ -135,6 +135,22 @@ def test_a_run_refuses_a_warehouse_whose_seeds_differ_from_the_files(recorded, t
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert failure.step_key == "dbt_daily_models" and "delinquency_buckets" in str(failure.event_specific_data.error)
+
+
+def test_a_dbt_build_that_succeeded_leaves_no_target_folder_and_one_that_failed_keeps_its(recorded, tmp_path):
+    """dagster-dbt gives each dbt invocation a folder of 4-6 MB (defs/transform/assets.py, dbt_build)."""
+    folder, instance, _ = recorded
+    assert [path for run in instance.get_runs() for path in DBT_TARGET.glob(f"*-{run.run_id[:7]}-*")] == []
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:  # MONTHEND is in M3 on the last day
+        con.execute("delete from config.delinquency_buckets where bucket = 'M3'")
+    job = definitions.defs().resolve_job_def("daily_ledgers_job")
+    with warehouse_at(tmp_path), dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, partition_key=LAST.isoformat(), raise_on_error=False)
+    assert next(e for e in result.all_events if e.is_step_failure).step_key == "dbt_daily_models"
+    [kept] = DBT_TARGET.glob(f"dbt_daily_models-{result.run_id[:7]}-*")
+    assert "fct_loan_aging_daily" in {path.stem for path in (kept / "compiled").rglob("*.sql")}
+    assert "FAIL" in (kept / "dbt.log").read_text()
 
 
 @pytest.mark.parametrize("loan_id, as_of", sorted(EXPECTED))

@@ -1,6 +1,8 @@
 import hashlib
 import json
 import os
+import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
@@ -37,6 +39,16 @@ def environment(values: dict[str, str]):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def dbt_build(dbt: DbtCliResource, args: list[str], context: dg.AssetExecutionContext) -> Iterator:
+    """dbt build for an asset run, streamed as Dagster events. dagster-dbt gives each invocation a target
+    folder of its own (dbt/target/<op>-<run>-<id>: the manifest, the saved parse, dbt.log, the compiled SQL,
+    4-6 MB); a build that succeeded has its folder removed, or dbt/target would grow by about 10 MB a day.
+    A failed build's folder stays, for its log and the compiled SQL of what failed."""
+    invocation = dbt.cli([*BUILD, *args], context=context)
+    yield from invocation.stream()
+    shutil.rmtree(invocation.target_path)
 
 
 def documented_columns() -> dict[str, list[str]]:
@@ -144,7 +156,7 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
     bounds = {"LENDING_MIN_DATE": FIRST_DAY if config.full_refresh else days.start.isoformat(),
               "LENDING_MAX_DATE": days.end.isoformat()}
     with environment(bounds), on_engine(warehouse):  # not --vars: a changed var re-parses the whole dbt project
-        yield from dbt.cli([*BUILD, *FULL_REFRESH[config.full_refresh]], context=context).stream()
+        yield from dbt_build(dbt, FULL_REFRESH[config.full_refresh], context)
     # the restated partitions, so that Dagster shows them as rematerialized by this run
     for key in (k for k in context.selected_asset_keys if k.path[0] == "marts" and k in context.assets_def.keys):
         for day in restated:
@@ -164,7 +176,7 @@ def dbt_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse:
     """The lender's configuration (bucket edges, rules, thresholds, ladders): every seed, with the tests
     on seeds alone (cautious: a test that also reads a model runs with that model)."""
     with on_engine(warehouse):
-        yield from dbt.cli([*BUILD, "--indirect-selection", "cautious"], context=context).stream()
+        yield from dbt_build(dbt, ["--indirect-selection", "cautious"], context)
 
 
 @dbt_assets(
@@ -180,4 +192,4 @@ def dbt_marts(context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: Db
     with warehouse.connect(read_only=True) as con:
         require_current_seeds(con)
     with on_engine(warehouse):
-        yield from dbt.cli([*BUILD, *FULL_REFRESH[config.full_refresh]], context=context).stream()
+        yield from dbt_build(dbt, FULL_REFRESH[config.full_refresh], context)
