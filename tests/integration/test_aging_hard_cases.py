@@ -124,14 +124,20 @@ def test_the_instance_records_the_runs_their_partitions_and_checks(recorded):
                                   for log in logs)
 
 
-def test_a_run_refuses_a_warehouse_whose_seeds_differ_from_the_files(recorded, tmp_path):
-    """An edited seed file not yet loaded: the daily run stops before dbt, naming the seed."""
+def last_day_again_on_a_copy(recorded, tmp_path, change: str) -> dg.ExecuteInProcessResult:
+    """The daily job for the last day, on a copy of the recorded warehouse that the SQL change altered."""
     shutil.copytree(recorded[0], tmp_path, dirs_exist_ok=True)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        con.execute("insert into config.seed_versions values ('delinquency_buckets', 'edited', now() + interval 1 day)")
+        con.execute(change)
     job = definitions.defs().resolve_job_def("daily_ledgers_job")
     with warehouse_at(tmp_path), dg.instance_for_test() as instance:
-        result = job.execute_in_process(instance=instance, partition_key=LAST.isoformat(), raise_on_error=False)
+        return job.execute_in_process(instance=instance, partition_key=LAST.isoformat(), raise_on_error=False)
+
+
+def test_a_run_refuses_a_warehouse_whose_seeds_differ_from_the_files(recorded, tmp_path):
+    """An edited seed file not yet loaded: the daily run stops before dbt, naming the seed."""
+    result = last_day_again_on_a_copy(
+        recorded, tmp_path, "insert into config.seed_versions values ('delinquency_buckets', 'edited', now() + interval 1 day)")
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert failure.step_key == "dbt_daily_models" and "delinquency_buckets" in str(failure.event_specific_data.error)
@@ -139,14 +145,10 @@ def test_a_run_refuses_a_warehouse_whose_seeds_differ_from_the_files(recorded, t
 
 def test_a_dbt_build_that_succeeded_leaves_no_target_folder_and_one_that_failed_keeps_its(recorded, tmp_path):
     """dagster-dbt gives each dbt invocation a folder of 4-6 MB (defs/transform/assets.py, dbt_build)."""
-    folder, instance, _ = recorded
+    _, instance, _ = recorded
     assert [path for run in instance.get_runs() for path in DBT_TARGET.glob(f"*-{run.run_id[:7]}-*")] == []
-    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:  # MONTHEND is in M3 on the last day
-        con.execute("delete from config.delinquency_buckets where bucket = 'M3'")
-    job = definitions.defs().resolve_job_def("daily_ledgers_job")
-    with warehouse_at(tmp_path), dg.instance_for_test() as instance:
-        result = job.execute_in_process(instance=instance, partition_key=LAST.isoformat(), raise_on_error=False)
+    # MONTHEND is in M3 on the last day
+    result = last_day_again_on_a_copy(recorded, tmp_path, "delete from config.delinquency_buckets where bucket = 'M3'")
     assert next(e for e in result.all_events if e.is_step_failure).step_key == "dbt_daily_models"
     [kept] = DBT_TARGET.glob(f"dbt_daily_models-{result.run_id[:7]}-*")
     assert "fct_loan_aging_daily" in {path.stem for path in (kept / "compiled").rglob("*.sql")}
