@@ -23,6 +23,8 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from .contract import LEDGERS
 from .settings import REPO
@@ -58,7 +60,7 @@ OFFLINE_ASSETS = {
 }
 CDN_URL = re.compile("(" + "|".join(re.escape(url) for url in OFFLINE_ASSETS) + r""")(\?[^"')]*)?""")
 DATA_SOURCE = "warehouse_frames"
-CHUNK_VECTORS = 1000  # of 2,048 rows: about 2 million rows a chunk
+CHUNK_ROWS = 2_000_000
 UNEXPECTED_SHOWN = 5
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": UNEXPECTED_SHOWN}
 KEEP_RESULTS_DAYS = 30
@@ -307,19 +309,31 @@ def validate(con: duckdb.DuckDBPyConnection, suite: Suite, params: dict) -> Resu
     cursor = con.execute(suite.frame, {k: v for k, v in params.items() if f"${k}" in suite.frame})
     failures: dict[str, Failure] = {}
     rows = 0
-    while True:
-        frame = cursor.fetch_df_chunk(CHUNK_VECTORS)
-        if rows and frame.empty:
-            break
+    for frame in _chunks(cursor):
         rows += len(frame)
         result = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
         for outcome in result.results:
             if not outcome.success:
                 rule = outcome.expectation_config.meta["rule"]
                 failures[rule] = _merge(failures.get(rule), rule, outcome, frame)
-        if frame.empty:
-            break
     return Result(suite.name, rows, list(failures.values()))
+
+
+def _chunks(cursor: duckdb.DuckDBPyConnection):
+    """The cursor's rows as pandas frames of up to CHUNK_ROWS rows, one empty frame when there are none. Read
+    through Arrow, strings become pandas' own Arrow-backed strings without a Python object for each: three
+    times faster than DuckDB's conversion on a year of raw rows (docs/benchmark.md)."""
+    import pandas as pd  # with Great Expectations, not when Dagster loads the definitions
+
+    reader = cursor.to_arrow_reader(CHUNK_ROWS)
+    strings = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}  # pandas' default `str`
+    empty = True
+    for batch in reader:
+        if batch.num_rows:
+            empty = False
+            yield batch.to_pandas(types_mapper=strings.get, date_as_object=False)
+    if empty:
+        yield reader.schema.empty_table().to_pandas(types_mapper=strings.get, date_as_object=False)
 
 
 def build_data_docs() -> None:

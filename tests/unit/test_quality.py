@@ -52,3 +52,30 @@ def test_old_validation_results_are_pruned_and_recent_ones_kept(tmp_path):
         os.utime(path, (time.time() - 31 * 86_400,) * 2)
     quality._prune_results(tmp_path, keep_days=30)
     assert not old.exists() and not page.exists() and recent.exists()
+
+
+def test_a_frame_read_in_several_chunks_is_validated_whole(monkeypatch):
+    """Eight raw loans read two rows at a time: every chunk is validated and the failures of all chunks
+    are added up, with the offending rows' keys as text."""
+    import datetime as dt
+
+    import duckdb
+
+    from dagster_project.lib.loader import create_raw_tables
+
+    day = dt.date(2025, 3, 1)
+    con = duckdb.connect()
+    create_raw_tables(con)
+    for row, loan in enumerate(["L1", "L2", "L2", "L3", "L4", "L5", "L5", "L6"]):
+        con.execute("insert into raw.loans (loan_id, _landing_date, _source_file, _source_row) values (?, ?, ?, ?)",
+                    [loan, day, "loans.csv", row + 2])
+    monkeypatch.setattr(quality, "CHUNK_ROWS", 2)
+    result = quality.validate(con, quality.SUITES["raw_loans"], quality.raw_params(day, day))
+    assert result.rows == 8
+    [failure] = result.failures
+    assert (failure.rule, failure.unexpected_count) == ("key_rows:between", 4)
+    assert sorted(row["loan_id"] for row in failure.rows) == ["L2", "L2", "L5", "L5"]
+
+    later = day + dt.timedelta(days=1)
+    nothing_landed = quality.validate(con, quality.SUITES["raw_loans"], quality.raw_params(later, later))
+    assert (nothing_landed.rows, nothing_landed.success) == (0, True)
