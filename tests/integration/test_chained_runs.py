@@ -142,7 +142,13 @@ def dbt(args: list[str], must_succeed: bool = True, events: list[str] | None = N
     callbacks = [lambda event: events.append(event.info.name)] if events is not None else []
     result = dbtRunner(callbacks=callbacks).invoke([*args, "--project-dir", str(DBT_DIR), "--profiles-dir",
                                                     str(DBT_DIR), "--quiet", "--target-path", DBT_TARGET])
-    DuckDBConnectionManager.close_all_connections()  # else dbt-duckdb keeps the warehouse open in this process
+    # dbt-duckdb's environment closes the warehouse once its last handle is released; close it here instead of
+    # relying on that: CI once found it still open after a run (a read-only connect then failed with "different
+    # configuration than existing connections").
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
     assert result.success or not must_succeed, result.exception
     return result
 
