@@ -1,11 +1,14 @@
-"""The committed Great Expectations context is what lib/quality.py says it is."""
+"""The committed Great Expectations context is what lib/quality.py says it is, and a frame is validated whole."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from dagster_project.lib import quality
+from dagster_project.lib.loader import create_raw_tables
 from dagster_project.lib.settings import REPO
 
 
@@ -57,12 +60,6 @@ def test_old_validation_results_are_pruned_and_recent_ones_kept(tmp_path):
 def test_a_frame_read_in_several_chunks_is_validated_whole(monkeypatch):
     """Eight raw loans read two rows at a time: every chunk is validated and the failures of all chunks
     are added up, with the offending rows' keys as text."""
-    import datetime as dt
-
-    import duckdb
-
-    from dagster_project.lib.loader import create_raw_tables
-
     day = dt.date(2025, 3, 1)
     con = duckdb.connect()
     create_raw_tables(con)
