@@ -14,6 +14,7 @@ expectations/gx; a test keeps the committed JSON in step.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
 import shutil
@@ -325,15 +326,12 @@ def _chunks(cursor: duckdb.DuckDBPyConnection):
     times faster than DuckDB's conversion on a year of raw rows (docs/benchmark.md)."""
     import pandas as pd  # with Great Expectations, not when Dagster loads the definitions
 
-    reader = cursor.to_arrow_reader(CHUNK_ROWS)
     strings = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}  # pandas' default `str`
-    empty = True
-    for batch in reader:
-        if batch.num_rows:
-            empty = False
-            yield batch.to_pandas(types_mapper=strings.get, date_as_object=False)
-    if empty:
-        yield reader.schema.empty_table().to_pandas(types_mapper=strings.get, date_as_object=False)
+    reader = cursor.to_arrow_reader(CHUNK_ROWS)
+    batches = (batch for batch in reader if batch.num_rows)
+    # the first batch, or an empty one when there are no rows (the reader then yields none), then the rest
+    for batch in itertools.chain([next(batches, reader.schema.empty_table())], batches):
+        yield batch.to_pandas(types_mapper=strings.get, date_as_object=False)
 
 
 def build_data_docs() -> None:
