@@ -2,6 +2,9 @@
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -40,6 +43,16 @@ def test_every_suite_guards_an_asset_and_has_rules():
     for suite in quality.SUITES.values():
         assert suite.rules and suite.asset and suite.description
     assert {s.asset for s in quality.RAW_SUITES} >= {("core_lending", name) for name in quality.LEDGERS}
+
+
+def test_great_expectations_starts_without_scipy_stats_and_loads_it_on_use():
+    """In a fresh process: the audit's context leaves scipy.stats unloaded, and it works when used."""
+    script = ("import sys; from dagster_project.lib import quality; quality._context(); "
+              "print('scipy.stats._stats_py' in sys.modules); "
+              "from scipy import stats; print(stats.entropy([0.5, 0.5], [0.5, 0.5]))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO,
+                         env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    assert out.stdout.splitlines() == ["False", "0.0"]
 
 
 def test_old_validation_results_are_pruned_and_recent_ones_kept(tmp_path):
