@@ -89,3 +89,11 @@ def test_a_frame_read_in_several_chunks_is_validated_whole(monkeypatch):
     later = day + dt.timedelta(days=1)
     nothing_landed = quality.validate(con, quality.SUITES["raw_loans"], quality.raw_params(later, later))
     assert (nothing_landed.rows, nothing_landed.success) == (0, True)
+
+
+def test_a_suite_whose_frame_has_no_rows_is_still_validated():
+    """No raw table at all: the schema suite's frame is empty, and its rule (exactly the contract's columns)
+    fails on it rather than passing for want of a frame."""
+    result = quality.validate(duckdb.connect(), quality.SUITES["raw_schema"], {})
+    assert (result.rows, result.success) == (0, False)
+    assert [failure.rule for failure in result.failures] == ["column_type:distinct_set"]
