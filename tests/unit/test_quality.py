@@ -1,10 +1,12 @@
-"""The committed Great Expectations context is what lib/quality.py says it is, and a frame is validated whole."""
+"""The committed Great Expectations context is what lib/quality.py says it is, GX starts without scipy.stats, and a
+frame is validated whole, an empty one included."""
 
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -56,9 +58,6 @@ def test_great_expectations_starts_without_scipy_stats_and_loads_it_on_use():
 
 
 def test_old_validation_results_are_pruned_and_recent_ones_kept(tmp_path):
-    import os
-    import time
-
     old, recent = tmp_path / "validations" / "suite" / "old.json", tmp_path / "validations" / "suite" / "new.json"
     page = tmp_path / "data_docs" / "local_site" / "validations" / "old.html"
     for path in (old, recent, page):
