@@ -257,7 +257,9 @@ SUITES = {suite.name: suite for suite in RAW_SUITES + MART_SUITES}
 def import_great_expectations():
     """great_expectations, without loading scipy.stats: GX imports it at its start only for expectations no suite
     uses (KL divergence, Kolmogorov-Smirnov), and it is about 0.6 s of GX's 2.1 s, paid by every run's audit
-    (docs/benchmark.md). A lazy module stands in for it and loads it on first use."""
+    (docs/benchmark.md). A lazy module stands in for it and loads it on first use. GX's analytics stay off unless
+    the environment asks for them."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     if "scipy.stats" not in sys.modules:
         import scipy
 
@@ -305,7 +307,6 @@ def write_context(root=GX_ROOT) -> None:
 
 @cache
 def _context():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     gx = import_great_expectations()
 
     _prune_results(GX_ROOT / "gx" / "uncommitted")
