@@ -14,9 +14,10 @@ a child process so that its peak memory is its own:
   bare SQL   the compiled SQL of fct_loan_aging_daily for the same day, run by DuckDB
              alone on the same tables (no Dagster, no dbt, no ingest), into a temp table.
 
-Peak memory is the largest resident set of the step's processes (Python with Dagster, or the
-dbt subprocess where DuckDB does the work). Results go to bench/results/<loans>.json and are
-printed as a Markdown table for the README.
+Each step's Dagster instance is a new one configured by dagster_home/dagster.yaml, the kind `lending run`
+uses (runs and events in SQLite files). Peak memory is the largest resident set of the step's processes
+(Python with Dagster, or the dbt subprocess where DuckDB does the work). Results go to
+bench/results/<loans>.json and are printed as a Markdown table for the README.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -37,9 +39,15 @@ START = dt.date(2025, 1, 1)
 
 
 def child(step: str, work: Path, *args: str) -> dict:
-    """Run one step in a fresh process; return its wall time and the peak RSS of it and its children."""
+    """Run one step in a fresh process; return its wall time and the peak RSS of it and its children. Its
+    Dagster instance is a new one configured as dagster_home's, as `lending run` uses it (runs and events
+    in SQLite files)."""
+    home = work / "dagster_home"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home)
     env = {**os.environ, "LENDING_WAREHOUSE": str(work / "warehouse.duckdb"), "LENDING_LANDING": str(work / "landing"),
-           "DAGSTER_HOME": str(REPO / "dagster_home"), "GX_ANALYTICS_ENABLED": "false"}
+           "DAGSTER_HOME": str(home), "GX_ANALYTICS_ENABLED": "false"}
     out = subprocess.run([PYTHON, __file__, "--step", step, *args], env=env, capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"step {step} {args} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
@@ -62,14 +70,14 @@ def step(name: str, first: dt.date, last: dt.date) -> dict:
     from dagster_project.pipeline import prepare_dbt, run_pipeline
 
     prepare_dbt()  # as `lending run` does: dbt's saved parse then matches this warehouse's profile
+    instance = dg.DagsterInstance.get()  # its files created first, as a standing instance has them
     started = time.monotonic()
-    instance = dg.DagsterInstance.ephemeral()
     if name == "days":
         run_pipeline(first, last, instance=instance, marts=False)
     elif name == "marts":
         from dagster_project import definitions
 
-        definitions.defs().resolve_job_def("marts_job").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+        definitions.defs().resolve_job_def("marts_job").execute_in_process(instance=instance)
         return {"seconds": round(time.monotonic() - started, 2), "peak_rss_mb": round(peak_rss_mb()), "rows": 0}
     elif name == "bare_sql":
         sql = compiled_aging_sql(first, last)

@@ -264,7 +264,8 @@ def _instance():
     """The Dagster instance of DAGSTER_HOME (the repository's dagster_home by default): what the UI shows."""
     import dagster as dg
 
-    home = os.environ.get("DAGSTER_HOME") or str(REPO / "dagster_home")
+    # dagster.yaml reads DAGSTER_HOME for the event log's folder
+    home = os.environ.setdefault("DAGSTER_HOME", str(REPO / "dagster_home"))
     return dg.DagsterInstance.from_config(home)
 
 
