@@ -72,8 +72,8 @@ def step(name: str, first: dt.date, last: dt.date) -> dict:
     prepare_dbt()  # as `lending run` does: dbt's saved parse then matches this warehouse's profile
     instance = dg.DagsterInstance.get()  # its files created first, as a standing instance has them
     started = time.monotonic()
-    if name == "days":
-        run_pipeline(first, last, instance=instance, marts=False)
+    if name == "days":  # as `lending run` runs it: Dagster's console log off, each run's log in a file
+        run_pipeline(first, last, instance=instance, marts=False, progress=lambda line: None)
     elif name == "marts":
         from dagster_project import definitions
 
