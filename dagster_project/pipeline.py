@@ -45,11 +45,10 @@ def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=N
     and each run's whole log is written to a file (its path reported too)."""
     import dagster as dg
 
-    from dagster_project import definitions
+    from dagster_project import definitions, event_log
     from dagster_project.defs.ingest.assets import ALLOW_INCOMPLETE_TAG
     from dagster_project.defs.partitions import tape_portfolios
     from dagster_project.defs.transform.assets import ALLOW_RESTATEMENT_TAG, environment, stale_seeds
-    from dagster_project.lib import event_log
     from dagster_project.lib.tapes import landed_tapes
 
     defs = definitions.defs()
@@ -91,7 +90,7 @@ def run_pipeline(first_day: dt.date | None, last_day: dt.date | None, instance=N
     else:
         # Dagster plans a run of several days with an event per asset and day (4,745 for a year, 9 s) unless told
         # to plan each asset once; a failed run of several days then leaves them missing, not failed, in the UI.
-        # It records them one by one unless told to hand each asset's days over together (lib/event_log.py).
+        # It records them one by one unless told to hand each asset's days over together (event_log.py).
         several_days = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
                         "DAGSTER_EVENT_BATCH_SIZE": event_log.BATCH_SIZE} if last_day > first_day else {}
         with environment(several_days):

@@ -1,4 +1,4 @@
-"""The Dagster instance's event log (lib/event_log.py), as dagster_home/dagster.yaml configures it: a run
+"""The Dagster instance's event log (dagster_project/event_log.py), as dagster_home/dagster.yaml configures it: a run
 over several days records every day's materialization as Dagster's own storage does, the days of an asset
 written together."""
 
@@ -7,7 +7,7 @@ import shutil
 import dagster as dg
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
-from dagster_project.lib import event_log
+from dagster_project import event_log
 from tests.conftest import REPO
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-01-11")
