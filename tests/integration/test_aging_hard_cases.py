@@ -13,9 +13,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project import definitions
+from dagster_project import definitions, event_log
+from dagster_project.defs.transform.assets import environment
 from dagster_project.pipeline import run_pipeline
-from tests.conftest import DBT_TARGET, query, warehouse_at
+from tests.conftest import DBT_TARGET, REPO, query, warehouse_at
 from tests.landing import loan, pay, write_book
 
 D = dt.date.fromisoformat
@@ -79,12 +80,14 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
-    """The book through the pipeline on a Dagster instance of its own, with the progress lines the CLI
-    prints. In memory: the CLI's instance on disk records the same events, and writes each to SQLite
-    (30 s more for these 121 days)."""
+    """The book through the pipeline as `lending run` runs it: on a Dagster instance of its own in SQLite
+    files, configured as dagster_home's, with the progress lines the CLI prints."""
     folder = tmp_path_factory.mktemp("hard_cases")
+    home = tmp_path_factory.mktemp("hard_cases_dagster_home")
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home)
     lines = []
-    with warehouse_at(folder), dg.DagsterInstance.ephemeral() as instance:
+    with (warehouse_at(folder), environment({"DAGSTER_HOME": str(home)}),
+          dg.DagsterInstance.from_config(str(home)) as instance):
         write_book(folder / "landing", FIRST, LAST, BOOK)
         run_pipeline(FIRST, LAST, instance=instance, progress=lines.append)
         yield folder, instance, lines
@@ -97,6 +100,7 @@ def aged(recorded):
 
 def test_the_instance_records_the_runs_their_partitions_and_checks(recorded):
     folder, instance, lines = recorded
+    assert isinstance(instance.event_log_storage, event_log.BatchedSqliteEventLogStorage)
     runs = {run.job_name: run for run in instance.get_runs()}
     assert {name: run.status for name, run in runs.items()} == {
         "config_job": dg.DagsterRunStatus.SUCCESS, "daily_ledgers_job": dg.DagsterRunStatus.SUCCESS,
