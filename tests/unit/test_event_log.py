@@ -41,5 +41,5 @@ def test_a_run_over_several_days_records_every_day_written_together(tmp_path, mo
         one_day = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=ledger.key, asset_partitions=[days[4]]), limit=10).records
         assert [record.partition_key for record in one_day] == [days[4]]
-    assert written_alone == []  # Dagster's storage writes each day alone
+    assert written_alone == []  # Dagster's own storage writes each day on its own, through store_event
     assert (tmp_path / "history" / "runs" / "index.db").exists()  # where Dagster's default keeps it
