@@ -12,12 +12,12 @@ same order as one at a time. The pipeline sets DAGSTER_EVENT_BATCH_SIZE for a ru
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 from dagster._config import StringSource
 from dagster._core.events import DagsterEventType
 from dagster._core.events.log import EventLogEntry
+from dagster._core.instance.ref import _event_logs_directory
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._serdes import ConfigurableClassData
@@ -36,7 +36,7 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value) -> BatchedSqliteEventLogStorage:
-        return cls(os.path.join(config_value["dagster_home"], "history", "runs", ""), inst_data=inst_data)
+        return cls(_event_logs_directory(config_value["dagster_home"]), inst_data=inst_data)  # where Dagster puts it
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         kinds = {event.get_dagster_event().event_type for event in events}

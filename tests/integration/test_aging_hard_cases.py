@@ -16,7 +16,7 @@ import pytest
 from dagster_project import definitions, event_log
 from dagster_project.defs.transform.assets import environment
 from dagster_project.pipeline import run_pipeline
-from tests.conftest import DBT_TARGET, REPO, query, warehouse_at
+from tests.conftest import DBT_TARGET, dagster_home_at, query, warehouse_at
 from tests.landing import loan, pay, write_book
 
 D = dt.date.fromisoformat
@@ -83,8 +83,7 @@ def recorded(tmp_path_factory):
     """The book through the pipeline as `lending run` runs it: on a Dagster instance of its own in SQLite
     files, configured as dagster_home's, with the progress lines the CLI prints."""
     folder = tmp_path_factory.mktemp("hard_cases")
-    home = tmp_path_factory.mktemp("hard_cases_dagster_home")
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home)
+    home = dagster_home_at(tmp_path_factory.mktemp("hard_cases_dagster_home"))
     lines = []
     with (warehouse_at(folder), environment({"DAGSTER_HOME": str(home)}),
           dg.DagsterInstance.from_config(str(home)) as instance):

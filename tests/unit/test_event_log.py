@@ -2,13 +2,11 @@
 over several days records every day's materialization as Dagster's own storage does, the days of an asset
 written together."""
 
-import shutil
-
 import dagster as dg
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
 from dagster_project import event_log
-from tests.conftest import REPO
+from tests.conftest import dagster_home_at
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_date="2025-01-11")
 
@@ -19,8 +17,7 @@ def ledger() -> None:
 
 
 def test_a_run_over_several_days_records_every_day_written_together(tmp_path, monkeypatch):
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", tmp_path)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home_at(tmp_path)))
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.BATCH_SIZE)  # as run_pipeline sets it
     written_alone = []
     store_event = SqliteEventLogStorage.store_event
