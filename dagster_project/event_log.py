@@ -5,8 +5,8 @@ year of the daily job. Dagster's SQLite storage writes each one on its own, in a
 run's file and another in the index, about 7 ms apiece: a year's backfill of 100,000 loans took
 136.9 s, 100.7 s with this storage (docs/benchmark.md). With DAGSTER_EVENT_BATCH_SIZE set, Dagster
 hands the days of one asset over as one batch, but only its Postgres storage writes a batch at once
-(upstream deferred SQLite). This storage writes it in one transaction per file, the same rows in the
-same order as one at a time. The pipeline sets DAGSTER_EVENT_BATCH_SIZE for a run over several days
+(upstream deferred SQLite). This storage writes it in one transaction per file, the same rows as one
+at a time. The pipeline sets DAGSTER_EVENT_BATCH_SIZE for a run over several days
 (pipeline.run_pipeline); dagster_home/dagster.yaml selects this storage.
 """
 
@@ -43,9 +43,8 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         if kinds not in WRITTEN_TOGETHER or len({event.run_id for event in events}) > 1:
             super().store_event_batch(events)  # one at a time, as Dagster does
             return
-        # as store_event does for each: the run's file, then the index with the asset's tags and latest event
-        with self.run_connection(events[0].run_id) as conn:
-            conn.execute(self.prepare_insert_event_batch(events))
+        # what store_event writes for each, the index first: a batch that fails there (Dagster's protected methods
+        # changed) has written nothing, and Dagster writes its events again one at a time without duplicates
         with self.index_transaction() as conn:
             event_ids = []
             for event in events:
@@ -54,3 +53,5 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
             self._store_asset_event_tags(conn, events, event_ids)
             for event, event_id in zip(events, event_ids, strict=True):
                 self._store_asset_event(conn, event, event_id)
+        with self.run_connection(events[0].run_id) as conn:
+            conn.execute(self.prepare_insert_event_batch(events))

@@ -40,3 +40,31 @@ def test_a_run_over_several_days_records_every_day_written_together(tmp_path, mo
         assert [record.partition_key for record in one_day] == [days[4]]
     assert written_alone == []  # Dagster's own storage writes each day on its own, through store_event
     assert (tmp_path / "history" / "runs" / "index.db").exists()  # where Dagster's default keeps it
+
+
+def test_a_batch_that_fails_is_written_again_one_event_at_a_time_without_duplicates(tmp_path, monkeypatch):
+    """What a Dagster upgrade that changes the protected methods the batch calls would do: the batch raises,
+    Dagster writes its events one at a time, and each day is recorded once, in the run's log and in the index."""
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home_at(tmp_path)))
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", event_log.BATCH_SIZE)
+    store_asset_event = SqliteEventLogStorage._store_asset_event
+    batches = []
+
+    def fails_in_a_batch(storage, conn, event, event_id):
+        materialization = event.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+        if materialization and not batches:  # the first comes in the batch (the rest again, one at a time)
+            batches.append(event)
+            raise TypeError("as if an upgrade had changed this method")
+        store_asset_event(storage, conn, event, event_id)
+
+    monkeypatch.setattr(event_log.BatchedSqliteEventLogStorage, "_store_asset_event", fails_in_a_batch)
+    days = DAYS.get_partition_keys()
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize([ledger], instance=instance, tags={
+            "dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]})
+        logged = [event.dagster_event.partition for event in instance.all_logs(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)]
+        indexed = instance.fetch_materializations(ledger.key, limit=100).records
+    assert batches  # the batch was tried, and failed
+    assert sorted(logged) == days
+    assert sorted(record.partition_key for record in indexed) == days
