@@ -22,7 +22,7 @@ SEEDS_SELECTOR = "resource_type:seed"  # the lender's configuration, loaded when
 ALLOW_RESTATEMENT_TAG = "lending/allow_restatement"  # "true": late data may re-age past restatement_horizon_days
 # dbt unit tests check SQL, not data: the suite runs them once (tests/unit/test_dbt_unit_tests.py), not every run.
 # Nothing reads an asset run's manifest.json or run_results.json (Dagster has the events, a failure keeps dbt.log):
-# not writing them takes 0.5-0.9 s off a day's dbt step at 100,000 loans (docs/benchmark.md).
+# not writing them takes about 0.7 s off a day's dbt step at 100,000 loans (docs/benchmark.md).
 BUILD = ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
 FULL_REFRESH = {True: ["--full-refresh"], False: []}
 FIRST_DAY = "1900-01-01"  # the aging starts at the first disbursement on or after it
