@@ -4,6 +4,7 @@ import subprocess
 
 import dagster as dg
 import pytest
+import yaml
 
 from dagster_project import definitions
 from dagster_project.defs.partitions import WAREHOUSE_POOL
@@ -109,3 +110,11 @@ def test_the_seeds_load_after_a_parse_from_the_repository_root(tmp_path):
     seeded = subprocess.run([str(DBT_EXECUTABLE), "seed", "--profiles-dir", ".", "--target-path", target],
                             cwd=DBT_DIR, env=env, capture_output=True, text=True)
     assert seeded.returncode == 0, seeded.stdout[-2000:]
+
+
+def test_neither_dagster_nor_dbt_sends_usage_data():
+    """docs/decisions.md: no usage data leaves the lender's machines (Great Expectations' analytics are
+    switched off where it is imported, lib/quality.py)."""
+    assert yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())["telemetry"]["enabled"] is False
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    assert manifest["metadata"]["send_anonymous_usage_stats"] is False
