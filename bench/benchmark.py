@@ -42,10 +42,11 @@ def child(step: str, work: Path, *args: str) -> dict:
     """Run one step in a fresh process; return its wall time and the peak RSS of it and its children. Its
     Dagster instance is a new one configured as dagster_home's, as `lending run` uses it (runs and events
     in SQLite files)."""
+    from dagster_project.pipeline import dagster_home_at
+
     home = work / "dagster_home"
     shutil.rmtree(home, ignore_errors=True)
-    home.mkdir()
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home)
+    dagster_home_at(home)
     env = {**os.environ, "LENDING_WAREHOUSE": str(work / "warehouse.duckdb"), "LENDING_LANDING": str(work / "landing"),
            "DAGSTER_HOME": str(home), "GX_ANALYTICS_ENABLED": "false"}
     out = subprocess.run([PYTHON, __file__, "--step", step, *args], env=env, capture_output=True, text=True)

@@ -8,17 +8,19 @@ marts. dbt is run from here only for what is not an asset run (parsing, an empty
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext, redirect_stderr, redirect_stdout
+from pathlib import Path
 from typing import TextIO
 
 import duckdb
 
-from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE, duckdb_config, engine, tapes_path, warehouse_path
+from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE, REPO, duckdb_config, engine, tapes_path, warehouse_path
 
 
 def run_dbt(*args: str, target_path: str | None = None) -> None:
@@ -26,6 +28,14 @@ def run_dbt(*args: str, target_path: str | None = None) -> None:
     relative to). A target path other than dbt/target keeps Dagster's manifest out of the way."""
     subprocess.run([str(DBT_EXECUTABLE), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
                     *(["--target-path", target_path] if target_path else [])], cwd=DBT_DIR, check=True)
+
+
+def dagster_home_at(folder: Path) -> Path:
+    """folder made a DAGSTER_HOME configured as the repository's (dagster_home/dagster.yaml), as `lending run`
+    uses it: for the tests and the benchmark, whose runs each want an instance of their own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", folder)
+    return folder
 
 
 def prepare_dbt() -> None:

@@ -77,13 +77,6 @@ def dbt_manifest():
         shutil.copy(DBT_DIR / "target" / "partial_parse.msgpack", DBT_TARGET)
 
 
-def dagster_home_at(folder: Path) -> Path:
-    """folder made a DAGSTER_HOME configured as the repository's, as `lending run` uses it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", folder)
-    return folder
-
-
 @contextmanager
 def warehouse_at(folder: Path):
     """Point the pipeline at <folder>/warehouse.duckdb (through the link `current`), <folder>/landing,

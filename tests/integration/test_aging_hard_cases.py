@@ -15,8 +15,8 @@ import pytest
 
 from dagster_project import definitions, event_log
 from dagster_project.defs.transform.assets import environment
-from dagster_project.pipeline import run_pipeline
-from tests.conftest import DBT_TARGET, dagster_home_at, query, warehouse_at
+from dagster_project.pipeline import dagster_home_at, run_pipeline
+from tests.conftest import DBT_TARGET, query, warehouse_at
 from tests.landing import loan, pay, write_book
 
 D = dt.date.fromisoformat
