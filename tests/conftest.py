@@ -104,3 +104,22 @@ def _point_current_at(folder: Path) -> None:
 def query(folder: Path, sql: str, params=None) -> list[tuple]:
     with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+def month_ends_against_the_truth(folder: Path) -> list[tuple]:
+    """The loan-month ends where fct_loan_aging_monthly differs from a generated book's truth (its landing's
+    _truth/month_end_states.parquet): (loan, month end, true state, aged state)."""
+    return query(folder, f"""
+        with truth as (
+            select loan_id, month_end, state,
+                   lag(state) over (partition by loan_id order by month_end) as previous_state
+            from read_parquet('{folder}/landing/_truth/month_end_states.parquet')
+        )
+        select truth.loan_id, truth.month_end, truth.state, coalesce(m.bucket, m.status)
+        from truth
+        full join marts.fct_loan_aging_monthly m on m.loan_id = truth.loan_id and m.month_end = truth.month_end
+        -- a closed loan is kept only at the month end of its closing month
+        where (truth.state not in ('paid_off', 'written_off') or truth.previous_state is distinct from truth.state
+               or truth.loan_id is null)
+          and truth.state is distinct from coalesce(m.bucket, m.status)
+    """)

@@ -78,6 +78,15 @@ def aging_window(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
     return AgingWindow(first, last, start, end)
 
 
+def aging_parts(start: dt.date, end: dt.date, loans: int, max_loan_days: int) -> list[tuple[dt.date, dt.date]]:
+    """[start, end) cut into consecutive windows of at most max_loan_days loan-days for a book of `loans`
+    loans (a day at least), aged one after the other: each part carries its state from the day before it,
+    as a daily run does. An empty window stays one part (dbt builds the models empty)."""
+    days = max(1, max_loan_days // max(loans, 1))
+    starts = range(0, max((end - start).days, 1), days)
+    return [(start + dt.timedelta(days=i), min(start + dt.timedelta(days=i + days), end)) for i in starts]
+
+
 def missing_days(con: duckdb.DuckDBPyConnection, until: dt.date) -> list[dt.date]:
     """Days from the first landed day up to `until` (excluded) whose ledgers never landed."""
     return [row[0] for row in con.execute(

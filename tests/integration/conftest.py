@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from dagster_project.lib.settings import dbt_vars
 from dagster_project.pipeline import run_pipeline
 from demo_book.generator import BookConfig, generate_book
 from tests.conftest import warehouse_at
@@ -22,7 +23,10 @@ def book(tmp_path_factory):
             pytest.fail("the shared book is being built by a second worker: the xdist_group is not honoured "
                         "(run with --dist loadgroup; pytest 9.2 breaks it, see pyproject.toml)")
     folder = tmp_path_factory.mktemp("book")
-    with warehouse_at(folder):
+    with warehouse_at(folder), pytest.MonkeyPatch.context() as mp:
         generate_book(BOOK, folder / "landing")
-        run_pipeline(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+        # the year is aged in three dbt runs of at most 125 days (20,000 loans), as a large book's backfill is
+        mp.setitem(dbt_vars(), "aging_max_loan_days_per_run", BOOK.n_loans * 125)
+        # as `lending run` runs it: each run's log in <book>/logs
+        run_pipeline(dt.date(2025, 1, 1), dt.date(2025, 12, 31), progress=lambda line: None)
     return folder

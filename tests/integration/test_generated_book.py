@@ -13,7 +13,7 @@ import pytest
 from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
 from dagster_project.pipeline import run_pipeline
 from demo_book.generator import BookConfig, generate_book
-from tests.conftest import query, warehouse_at
+from tests.conftest import month_ends_against_the_truth, query, warehouse_at
 from tests.reference_aging import age_book
 
 CONFIG = BookConfig(n_loans=400, months=8, start="2025-01-01", seed=11, write_off_dpd=30)
@@ -72,21 +72,7 @@ def test_snapshot_matches_an_independent_computation_row_by_row(book):
 
 
 def test_month_ends_match_the_generator_truth(book):
-    rows = query(book, f"""
-        with truth as (
-            select loan_id, month_end, state,
-                   lag(state) over (partition by loan_id order by month_end) as previous_state
-            from read_parquet('{book}/landing/_truth/month_end_states.parquet')
-        )
-        select truth.loan_id, truth.month_end, truth.state, coalesce(m.bucket, m.status)
-        from truth
-        full join marts.fct_loan_aging_monthly m on m.loan_id = truth.loan_id and m.month_end = truth.month_end
-        -- a closed loan is kept only at the month end of its closing month
-        where (truth.state not in ('paid_off', 'written_off') or truth.previous_state is distinct from truth.state
-               or truth.loan_id is null)
-          and truth.state is distinct from coalesce(m.bucket, m.status)
-    """)
-    assert rows == []
+    assert month_ends_against_the_truth(book) == []
     assert query(book, "select count(distinct month_end) from marts.fct_loan_aging_monthly") == [(8,)]
 
 

@@ -1,3 +1,4 @@
+import datetime as dt
 import hashlib
 import json
 import os
@@ -15,7 +16,7 @@ from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib import settings
 from dagster_project.lib.loader import create_raw_tables
 from dagster_project.lib.raw_layer import mirror_spark_tables, write_undated_files
-from dagster_project.lib.restatement import aging_window
+from dagster_project.lib.restatement import aging_parts, aging_window
 
 DAILY_SELECTOR = "tag:daily"  # the rest is rebuilt whole
 SEEDS_SELECTOR = "resource_type:seed"  # the lender's configuration, loaded when a file changes
@@ -25,7 +26,6 @@ ALLOW_RESTATEMENT_TAG = "lending/allow_restatement"  # "true": late data may re-
 # not writing them takes about 0.7 s off a day's dbt step at 100,000 loans (docs/benchmark.md).
 BUILD = ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
 FULL_REFRESH = {True: ["--full-refresh"], False: []}
-FIRST_DAY = "1900-01-01"  # the aging starts at the first disbursement on or after it
 
 
 @contextmanager
@@ -142,8 +142,9 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
     """Seeds, staging views and the incremental models, aged for the partition window [min_date, max_date),
     widened to restate the days that late data (or a day loaded again) changed.
 
-    A backfill is one dbt run over the whole range. A full refresh rebuilds every day from the first
-    disbursement up to the window's end.
+    A backfill is one dbt run over the whole range, or several in a row for a book whose range holds more
+    loan-days than the var aging_max_loan_days_per_run (DuckDB's memory). A full refresh rebuilds every day
+    from the first disbursement up to the window's end.
     """
     window = context.partition_time_window
     with warehouse.connect(read_only=True) as con:
@@ -151,14 +152,31 @@ def dbt_daily_models(context: dg.AssetExecutionContext, config: DbtBuildConfig, 
         days = aging_window(con, window.start.date(), window.end.date(),
                             allow_restatement=config.full_refresh
                             or context.run.tags.get(ALLOW_RESTATEMENT_TAG) == "true")
+        loans, first_disbursement = con.execute(
+            "select count(distinct loan_id), min(origination_date) from raw.loans where origination_date < ?",
+            [days.end]).fetchone()
     restated = [day for day in days.restated_days if day >= daily_partitions.start.date()]
     if restated and not config.full_refresh:
         context.log.warning(f"Restating {len(restated)} day(s) outside the partitions run: "
                             f"{restated[0]} .. {restated[-1]} (aging {days.start} .. {days.end})")
-    bounds = {"LENDING_MIN_DATE": FIRST_DAY if config.full_refresh else days.start.isoformat(),
-              "LENDING_MAX_DATE": days.end.isoformat()}
-    with environment(bounds), on_engine(warehouse):  # not --vars: a changed var re-parses the whole dbt project
-        yield from dbt_build(dbt, FULL_REFRESH[config.full_refresh], context)
+    start = first_disbursement if config.full_refresh and first_disbursement else days.start
+    parts = aging_parts(start, days.end, loans, int(settings.dbt_vars()["aging_max_loan_days_per_run"]))
+    for number, (part_start, part_end) in enumerate(parts, start=1):
+        if len(parts) > 1:
+            context.log.info(f"Aging part {number} of {len(parts)}: {part_start} .. "
+                             f"{part_end - dt.timedelta(days=1)} ({loans:,} loans)")
+        bounds = {"LENDING_MIN_DATE": part_start.isoformat(), "LENDING_MAX_DATE": part_end.isoformat()}
+        with environment(bounds), on_engine(warehouse):  # not --vars: a changed var re-parses the whole dbt project
+            events = dbt_build(dbt, FULL_REFRESH[config.full_refresh and number == 1], context)
+            if number == len(parts):
+                yield from events
+                continue
+            # an earlier part's models are built and tested (a test that fails stops the run); Dagster
+            # records the models once, from the last part, and an earlier part's warnings in its log
+            for event in events:
+                if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                    context.log.warning(f"Part {number}: {event.check_name} on {event.asset_key.to_user_string()} "
+                                        f"failed: {event.description}")
     # the restated partitions, so that Dagster shows them as rematerialized by this run
     for key in (k for k in context.selected_asset_keys if k.path[0] == "marts" and k in context.assets_def.keys):
         for day in restated:
