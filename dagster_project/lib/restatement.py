@@ -82,9 +82,9 @@ def aging_parts(start: dt.date, end: dt.date, loans: int, max_loan_days: int) ->
     """[start, end) cut into consecutive windows of at most max_loan_days loan-days for a book of `loans`
     loans (a day at least), aged one after the other: each part carries its state from the day before it,
     as a daily run does. An empty window stays one part (dbt builds the models empty)."""
-    days = max(1, max_loan_days // max(loans, 1))
-    starts = range(0, max((end - start).days, 1), days)
-    return [(start + dt.timedelta(days=i), min(start + dt.timedelta(days=i + days), end)) for i in starts]
+    length = max((end - start).days, 1)
+    days = min(length, max(1, max_loan_days // max(loans, 1)))
+    return [(start + dt.timedelta(days=i), min(start + dt.timedelta(days=i + days), end)) for i in range(0, length, days)]
 
 
 def missing_days(con: duckdb.DuckDBPyConnection, until: dt.date) -> list[dt.date]:

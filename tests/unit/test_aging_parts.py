@@ -13,3 +13,6 @@ def test_a_window_is_cut_into_consecutive_parts_of_at_most_the_loan_days_allowed
     assert len(aging_parts(D("2025-01-01"), D("2025-01-04"), 10**9, 100)) == 3
     assert aging_parts(D("2025-01-01"), D("2025-01-02"), 10**9, 100) == [(D("2025-01-01"), D("2025-01-02"))]
     assert aging_parts(D("2025-01-05"), D("2025-01-05"), 10, 100) == [(D("2025-01-05"), D("2025-01-05"))]
+    # a book of few loans, or none yet, is one part, however long the window
+    assert aging_parts(D("2025-01-01"), D("2026-01-01"), 0, 100_000_000) == [(D("2025-01-01"), D("2026-01-01"))]
+    assert aging_parts(D("2025-01-01"), D("2026-01-01"), 3, 100_000_000) == [(D("2025-01-01"), D("2026-01-01"))]
