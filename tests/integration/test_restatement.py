@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from dagster_project.lib.settings import dbt_vars
 from dagster_project.pipeline import run_pipeline
 from tests.conftest import query, warehouse_at
 from tests.landing import D, loan, pay, write_book, write_day
@@ -77,8 +78,12 @@ def test_restated_days_equal_a_warehouse_that_had_the_rows_from_the_start_and_a_
     shutil.copytree(folder, refreshed)
     with duckdb.connect(str(refreshed / "warehouse.duckdb")) as con:  # history only a full refresh rewrites
         con.execute("update marts.fct_loan_aging_daily set days_past_due = 999 where as_of_date < '2024-02-01'")
-    with warehouse_at(refreshed):
-        run_pipeline(D("2024-03-22"), D("2024-03-22"), marts=False, full_refresh=True)
+    with warehouse_at(refreshed), pytest.MonkeyPatch.context() as mp:
+        # in parts of 30 days (two loans), as a large book's: only the first rebuilds the tables
+        mp.setitem(dbt_vars(), "aging_max_loan_days_per_run", 2 * 30)
+        run_pipeline(D("2024-03-22"), D("2024-03-22"), marts=False, full_refresh=True, progress=lambda line: None)
+    log = "".join(path.read_text() for path in (refreshed / "logs").glob("daily_ledgers_job-*.log"))
+    assert "Aging part 1 of 3: 2024-01-10 .. 2024-02-08" in log and "Aging part 3 of 3" in log
     columns = "loan_id, status, bucket, days_past_due, outstanding_principal, overdue_principal"
     for table, day in (("fct_loan_aging_daily", "as_of_date"), ("fct_loan_aging_monthly", "month_end"),
                        ("fct_overdue_matrix", None), ("fct_portfolio_at_risk", None)):
