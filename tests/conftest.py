@@ -106,6 +106,11 @@ def query(folder: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+def daily_run_logs(folder: Path) -> str:
+    """The logs of the daily runs `run_pipeline` wrote into <folder>/logs (those run with progress)."""
+    return "".join(path.read_text() for path in (folder / "logs").glob("daily_ledgers_job-*.log"))
+
+
 def month_ends_against_the_truth(folder: Path) -> list[tuple]:
     """The loan-month ends where fct_loan_aging_monthly differs from a generated book's truth (its landing's
     _truth/month_end_states.parquet): (loan, month end, true state, aged state)."""

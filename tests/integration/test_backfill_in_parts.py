@@ -4,13 +4,13 @@ book (tests/integration/conftest.py) is aged in three parts."""
 
 import pytest
 
-from tests.conftest import month_ends_against_the_truth, query
+from tests.conftest import daily_run_logs, month_ends_against_the_truth, query
 
 pytestmark = pytest.mark.xdist_group("book")  # the shared book: tests/integration/conftest.py
 
 
 def test_a_year_aged_in_three_parts_matches_the_generator_truth(book):
-    log = "".join(path.read_text() for path in (book / "logs").glob("daily_ledgers_job-*.log"))
+    log = daily_run_logs(book)
     assert "Aging part 1 of 3: 2025-01-01 .. 2025-05-05 (20,000 loans)" in log
     assert "Aging part 2 of 3: 2025-05-06 .. 2025-09-07 (20,000 loans)" in log
     assert "Aging part 3 of 3: 2025-09-08 .. 2025-12-31 (20,000 loans)" in log

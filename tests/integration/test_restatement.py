@@ -9,7 +9,7 @@ import pytest
 
 from dagster_project.lib.settings import dbt_vars
 from dagster_project.pipeline import run_pipeline
-from tests.conftest import query, warehouse_at
+from tests.conftest import daily_run_logs, query, warehouse_at
 from tests.landing import D, loan, pay, write_book, write_day
 
 DUE = ["2024-02-10", "2024-03-10", "2024-04-10"]
@@ -82,7 +82,7 @@ def test_restated_days_equal_a_warehouse_that_had_the_rows_from_the_start_and_a_
         # in parts of 30 days (two loans), as a large book's: only the first rebuilds the tables
         mp.setitem(dbt_vars(), "aging_max_loan_days_per_run", 2 * 30)
         run_pipeline(D("2024-03-22"), D("2024-03-22"), marts=False, full_refresh=True, progress=lambda line: None)
-    log = "".join(path.read_text() for path in (refreshed / "logs").glob("daily_ledgers_job-*.log"))
+    log = daily_run_logs(refreshed)
     assert "Aging part 1 of 3: 2024-01-10 .. 2024-02-08" in log and "Aging part 3 of 3" in log
     columns = "loan_id, status, bucket, days_past_due, outstanding_principal, overdue_principal"
     for table, day in (("fct_loan_aging_daily", "as_of_date"), ("fct_loan_aging_monthly", "month_end"),
