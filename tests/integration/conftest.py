@@ -23,7 +23,7 @@ def book(tmp_path_factory):
             pytest.fail("the shared book is being built by a second worker: the xdist_group is not honoured "
                         "(run with --dist loadgroup; pytest 9.2 breaks it, see pyproject.toml)")
     folder = tmp_path_factory.mktemp("book")
-    with warehouse_at(folder), pytest.MonkeyPatch.context() as mp:
+    with warehouse_at(folder, seeded=False), pytest.MonkeyPatch.context() as mp:
         generate_book(BOOK, folder / "landing")
         # the year is aged in three dbt runs of at most 125 days (20,000 loans), as a large book's backfill is
         mp.setitem(dbt_vars(), "aging_max_loan_days_per_run", BOOK.n_loans * 125)

@@ -85,7 +85,7 @@ def recorded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hard_cases")
     home = dagster_home_at(tmp_path_factory.mktemp("hard_cases_dagster_home"))
     lines = []
-    with (warehouse_at(folder), environment({"DAGSTER_HOME": str(home)}),
+    with (warehouse_at(folder, seeded=False), environment({"DAGSTER_HOME": str(home)}),
           dg.DagsterInstance.from_config(str(home)) as instance):
         write_book(folder / "landing", FIRST, LAST, BOOK)
         run_pipeline(FIRST, LAST, instance=instance, progress=lines.append)

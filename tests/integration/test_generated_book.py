@@ -99,7 +99,7 @@ def test_a_malformed_payment_holds_its_loan_and_blocks_the_day_and_a_malformed_f
         try:
             # the row goes to quarantine, its loan's other rows of the day with it, and the day is blocked
             with pytest.raises(Exception, match="no_landing_day_failed"):
-                run_pipeline(bad_day, bad_day)
+                run_pipeline(bad_day, bad_day, marts=False)
             quarantined = query(book, "select source_row, column_name, reason from raw.quarantine "
                                       "where reason not like 'held back%'")
             held = query(book, "select count(*) from raw.quarantine where reason like 'held back%' "
@@ -107,12 +107,12 @@ def test_a_malformed_payment_holds_its_loan_and_blocks_the_day_and_a_malformed_f
             loaded = query(book, "select count(*) from raw.repayments where _landing_date = ?", [bad_day])[0][0]
             (day_folder / "repayments.csv").write_text("payment_id,loan_id\nP1,L1\n")  # columns missing
             with pytest.raises(Exception, match="repayments.csv, column amount: column is missing"):
-                run_pipeline(bad_day, bad_day)
+                run_pipeline(bad_day, bad_day, marts=False)
             unchanged = query(book, "select count(*) from raw.repayments where _landing_date = ?", [bad_day])[0][0]
         finally:
             (day_folder / "repayments.csv").unlink()
             shutil.move(book / "repayments.parquet.bak", day_folder / "repayments.parquet")
-        run_pipeline(bad_day, bad_day)  # the corrected day
+        run_pipeline(bad_day, bad_day, marts=False)  # the corrected day
         after = snapshot(book), query(book, "select * from raw.repayments order by payment_id")
     assert quarantined == [(3, "amount", "value 'n/a' is not a valid DECIMAL(18,2)")]
     day_rows = sum(1 for row in before[1] if row[-3] == bad_day)

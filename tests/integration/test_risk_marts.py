@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
 from demo_book.generator import OPEN_STATES, STATES
-from tests.conftest import query
+from tests.conftest import DBT_TARGET, query, warehouse_at
 
 pytestmark = pytest.mark.xdist_group("book")  # the shared book: tests/integration/conftest.py
 
@@ -186,14 +186,17 @@ def test_workout_lgd_recovers_the_planted_recovery_rate(book):
      "accepted_values"),
 ])
 def test_data_tests_fail_on_a_broken_mart(book, tmp_path, model, tamper, test_name):
-    broken = tmp_path / "warehouse.duckdb"
-    shutil.copy(book / "warehouse.duckdb", broken)
-    with duckdb.connect(str(broken)) as con:
+    shutil.copy(book / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         con.execute(tamper)
-    env = {**os.environ, "LENDING_WAREHOUSE": str(broken)}
+    # from this process's saved parse, on the warehouse path it holds: dbt does not parse the project again (5 s)
+    (tmp_path / "target").mkdir()
+    shutil.copy(DBT_TARGET / "partial_parse.msgpack", tmp_path / "target")
     dbt = [str(DBT_EXECUTABLE), "test", "--profiles-dir", ".", "--select", model,
            "--target-path", str(tmp_path / "target")]
-    out = subprocess.run(dbt, cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    with warehouse_at(tmp_path):
+        out = subprocess.run(dbt, cwd=DBT_DIR, env=os.environ, capture_output=True, text=True)
+    assert "Unable to do partial parsing" not in out.stdout
     assert out.returncode != 0
     failed = [line for line in out.stdout.splitlines() if " FAIL " in line]
     # only the rule that was broken fails: on the untouched warehouse they all passed in run_pipeline's dbt build

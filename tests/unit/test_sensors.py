@@ -10,7 +10,7 @@ from tests.conftest import warehouse_at
 
 def test_sensor_requests_each_complete_day_not_loaded_yet_late_ones_included(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
-    with warehouse_at(tmp_path):
+    with warehouse_at(tmp_path, seeded=False):
         landing = tmp_path / "landing"
         for day, complete in (("2025-03-01", True), ("2025-03-02", True), ("2025-03-04", True),
                               ("2025-03-05", False)):
@@ -34,7 +34,7 @@ def test_sensor_requests_each_complete_day_not_loaded_yet_late_ones_included(tmp
 
 def test_folders_that_are_not_days_are_skipped_and_remembered(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
-    with warehouse_at(tmp_path):
+    with warehouse_at(tmp_path, seeded=False):
         landing = tmp_path / "landing"
         for name in ("20250322", "2025-W12-6", "2025-03-22", "2025-02-30"):
             (landing / name).mkdir(parents=True)
@@ -47,7 +47,7 @@ def test_folders_that_are_not_days_are_skipped_and_remembered(tmp_path):
 
 def test_tape_sensor_loads_each_new_or_changed_tape_as_its_portfolios_partition(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
-    with warehouse_at(tmp_path):
+    with warehouse_at(tmp_path, seeded=False):
         tapes = tmp_path / "tapes"
         tapes.mkdir()
         (tapes / "bank_a.csv").write_text("portfolio\n")
