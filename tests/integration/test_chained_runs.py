@@ -164,8 +164,7 @@ def age_in_chained_runs(folder: Path, run_days: int, chain_from: dt.date = FIRST
         day = windows[-1][1]
     if chain_to < LAST:
         windows.append((chain_to + one_day, LAST + one_day))
-    with warehouse_at(folder):
-        dbt(["seed"])
+    with warehouse_at(folder):  # its warehouse starts with the seeds loaded
         for start, end in windows:
             with duckdb.connect(str(folder / "warehouse.duckdb")) as con:
                 load_days(con, folder / "landing", [start + dt.timedelta(days=i) for i in range((end - start).days)])
