@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
 from demo_book.generator import OPEN_STATES, STATES
-from tests.conftest import DBT_TARGET, query, warehouse_at
+from tests.conftest import query, saved_parse_at, warehouse_at
 
 pytestmark = pytest.mark.xdist_group("book")  # the shared book: tests/integration/conftest.py
 
@@ -189,11 +189,8 @@ def test_data_tests_fail_on_a_broken_mart(book, tmp_path, model, tamper, test_na
     shutil.copy(book / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         con.execute(tamper)
-    # from this process's saved parse, on the warehouse path it holds: dbt does not parse the project again (5 s)
-    (tmp_path / "target").mkdir()
-    shutil.copy(DBT_TARGET / "partial_parse.msgpack", tmp_path / "target")
     dbt = [str(DBT_EXECUTABLE), "test", "--profiles-dir", ".", "--select", model,
-           "--target-path", str(tmp_path / "target")]
+           "--target-path", str(saved_parse_at(tmp_path))]
     with warehouse_at(tmp_path):
         out = subprocess.run(dbt, cwd=DBT_DIR, env=os.environ, capture_output=True, text=True)
     assert "Unable to do partial parsing" not in out.stdout

@@ -7,12 +7,12 @@ import pytest
 
 from dagster_project.lib.settings import DBT_DIR, DBT_EXECUTABLE
 from dagster_project.pipeline import build_empty_daily_models, run_dbt
-from tests.conftest import warehouse_at
+from tests.conftest import saved_parse_at, warehouse_at
 
 
 @pytest.mark.slow
 def test_every_dbt_unit_test_passes(tmp_path):
-    target = str(tmp_path / "target")
+    target = str(saved_parse_at(tmp_path))
     with warehouse_at(tmp_path):
         build_empty_daily_models()
         # the inputs a unit test gives as rows are typed from the tables they stand for: create them (empty)
