@@ -26,6 +26,8 @@ os.environ.update(GX_ANALYTICS_ENABLED="false", LENDING_GX_ROOT=str(_scratch / "
                   LENDING_WAREHOUSE=str(CURRENT / "warehouse.duckdb"), LENDING_LANDING=str(_scratch / "landing"),
                   LENDING_TAPES=str(_scratch / "tapes"), LENDING_BI=str(_scratch / "bi"))
 os.environ.setdefault("DAGSTER_HOME", str(REPO / "dagster_home"))
+GX_RESULTS = [_scratch / "expectations" / "gx" / "uncommitted" / folder
+              for folder in ("validations", "data_docs/local_site/validations")]
 INTEGRATION = REPO / "tests" / "integration"
 UNTOUCHED = (REPO / "expectations" / "gx" / "uncommitted", REPO / "data")
 
@@ -87,8 +89,13 @@ def warehouse_at(folder: Path, seeded: bool = True):
     loaded, built once per process: loading them is a dbt run, 5-9 s of every new warehouse's first
     pipeline run. Not seeded, it starts empty, for what config_job itself does."""
     folder.mkdir(parents=True, exist_ok=True)
-    if seeded and not (folder / "warehouse.duckdb").exists():
-        shutil.copy(_seeded_warehouse(), folder / "warehouse.duckdb")
+    if not (folder / "warehouse.duckdb").exists():
+        # a new warehouse's audits start from no stored validation results: another warehouse's are not its
+        # history, and each Data Docs build renders them all (4 s for the 420 a worker's session piled up)
+        for results in GX_RESULTS:
+            shutil.rmtree(results, ignore_errors=True)
+        if seeded:
+            shutil.copy(_seeded_warehouse(), folder / "warehouse.duckdb")
     before = CURRENT.readlink()
     _point_current_at(folder)
     try:
