@@ -26,8 +26,6 @@ os.environ.update(GX_ANALYTICS_ENABLED="false", LENDING_GX_ROOT=str(_scratch / "
                   LENDING_WAREHOUSE=str(CURRENT / "warehouse.duckdb"), LENDING_LANDING=str(_scratch / "landing"),
                   LENDING_TAPES=str(_scratch / "tapes"), LENDING_BI=str(_scratch / "bi"))
 os.environ.setdefault("DAGSTER_HOME", str(REPO / "dagster_home"))
-GX_RESULTS = [_scratch / "expectations" / "gx" / "uncommitted" / folder
-              for folder in ("validations", "data_docs/local_site/validations")]
 INTEGRATION = REPO / "tests" / "integration"
 UNTOUCHED = (REPO / "expectations" / "gx" / "uncommitted", REPO / "data")
 
@@ -92,8 +90,9 @@ def warehouse_at(folder: Path, seeded: bool = True):
     if not (folder / "warehouse.duckdb").exists():
         # a new warehouse's audits start from no stored validation results: another warehouse's are not its
         # history, and each Data Docs build renders them all (4 s for the 420 a worker's session piled up)
-        for results in GX_RESULTS:
-            shutil.rmtree(results, ignore_errors=True)
+        from dagster_project.lib import quality
+
+        quality._prune_results(quality.GX_ROOT / "gx" / "uncommitted", keep_days=0)
         if seeded:
             shutil.copy(_seeded_warehouse(), folder / "warehouse.duckdb")
     before = CURRENT.readlink()
